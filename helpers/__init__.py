@@ -1,0 +1,49 @@
+"""helpers: the tested code behind "Superposition, reproduced".
+
+Every notebook imports this package for data, models, training, metrics, theory and plots. The names
+below form the public API that the book's design fixes; the submodules hold the rest."""
+
+from . import book, checks, metrics, plotting, published, theory
+from .data import SparseSampler, sparse_features
+from .metrics import (
+    antipodal_partner_cosine,
+    dimensions_per_feature,
+    feature_cosines,
+    feature_dimensionality,
+    feature_norms,
+    superposition,
+)
+from .models import ACTIVATIONS, InstanceModel, ToyModel
+from .runtime import base_seed, default_device, profile, tune_allocator
+from .theory import phase_n2m1
+from .train import TrainResult, train
+
+__version__ = "0.1.0"
+
+tune_allocator()
+
+__all__ = [
+    "ACTIVATIONS",
+    "InstanceModel",
+    "SparseSampler",
+    "ToyModel",
+    "TrainResult",
+    "antipodal_partner_cosine",
+    "base_seed",
+    "book",
+    "checks",
+    "default_device",
+    "dimensions_per_feature",
+    "feature_cosines",
+    "feature_dimensionality",
+    "feature_norms",
+    "metrics",
+    "phase_n2m1",
+    "plotting",
+    "profile",
+    "published",
+    "sparse_features",
+    "superposition",
+    "theory",
+    "train",
+]

@@ -1,0 +1,218 @@
+"""The toy models: many independent instances in one module, every parameter has a leading
+``n_instances`` axis, and no operation mixes instances."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from . import validation
+
+
+def solu(x: Tensor) -> Tensor:
+    """Softmax linear unit ``x ⊙ softmax(x)``, the softmax taken over the features (last axis).
+
+    Unlike the other activations it is not element-wise: each output depends on every feature."""
+    return x * torch.softmax(x, dim=-1)
+
+
+ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "linear": lambda x: x,
+    "relu": torch.relu,
+    "gelu": F.gelu,
+    "silu": F.silu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "solu": solu,
+}
+HIDDEN_ACTIVATIONS = (None, "relu")
+WEIGHT_KINDS = ("dense", "ternary")
+
+
+def check_input(x: object, n_instances: int, n_features: int) -> None:
+    """Raise a clear error unless ``x`` is a float ``Tensor[n_instances, batch, n_features]``."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a Tensor[n_instances, batch, n_features], got {type(x).__name__}")
+    if x.ndim != 3 or x.shape[0] != n_instances or x.shape[2] != n_features:
+        raise ValueError(
+            f"x must have shape [n_instances, batch, n_features] = [{n_instances}, batch, {n_features}], "
+            f"got {list(x.shape)}"
+        )
+
+
+class InstanceModel(nn.Module):
+    """Base for models made of ``n_instances`` independent copies; what the trainer relies on.
+
+    Subclasses set ``n_instances``, implement ``forward``, ``reset_parameters`` and
+    ``with_instances``, and may override ``target`` (what to reconstruct) and ``backward_loss``
+    (a hand-written gradient for speed)."""
+
+    n_instances: int
+
+    def reset_parameters(self, generator: torch.Generator | None = None, scale: float = 1.0) -> None:
+        raise NotImplementedError
+
+    def with_instances(self, n_instances: int) -> InstanceModel:
+        raise NotImplementedError
+
+    def target(self, x: Tensor) -> Tensor:
+        """What the model should output for input ``x``: ``x`` itself (reconstruction)."""
+        return x
+
+    def loss(self, x: Tensor, importance: Tensor | float = 1.0) -> Tensor:
+        """Importance-weighted squared error, mean over batch and features: ``Tensor[n_instances]``.
+
+        ``importance`` broadcasts against ``[n_instances, batch, n_features]``."""
+        error = self(x) - self.target(x)
+        return (importance * error.square()).mean(dim=(1, 2))
+
+    def backward_loss(self, x: Tensor, importance: Tensor, *, need_loss: bool = False) -> Tensor | None:
+        """Set each parameter's ``.grad`` to the gradient of ``loss(x, importance).sum()``.
+
+        Summing over instances keeps them independent: instance i's loss depends only on instance i's
+        parameters. Returns the detached per-instance loss when ``need_loss``, else ``None``."""
+        for parameter in self.parameters():
+            parameter.grad = None
+        loss = self.loss(x, importance)
+        loss.sum().backward()
+        return loss.detach() if need_loss else None
+
+
+class ToyModel(InstanceModel):
+    """The tied-weight toy model of superposition, ``n_instances`` independent copies at once.
+
+    ``h = f_hidden(W x)``, ``x' = f(Wᵀ h + b)`` with ``W: [n_instances, n_hidden, n_features]`` and
+    ``b: [n_instances, n_features]``. ``activation`` is the output non-linearity ``f`` (one of
+    ``ACTIVATIONS``); ``hidden_activation`` is ``None`` (the paper's ReLU-output model) or ``"relu"``
+    (the privileged-basis model). ``weights="ternary"`` (BitLinear b1.58) arrives with the BitNet chapter.
+
+    Weights start Xavier-normal for one ``n_hidden × n_features`` matrix, ``std = sqrt(2/(m+n))``,
+    whatever the number of instances (the official Colab's 3-D Xavier init shrinks as instances are
+    added; see the reference notes), and the bias starts at zero.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_hidden: int,
+        n_instances: int = 1,
+        *,
+        activation: str = "relu",
+        hidden_activation: str | None = None,
+        weights: str = "dense",
+    ) -> None:
+        super().__init__()
+        self.n_features = validation.positive_int("n_features", n_features)
+        self.n_hidden = validation.positive_int("n_hidden", n_hidden)
+        self.n_instances = validation.positive_int("n_instances", n_instances)
+        self.activation = validation.choice("activation", activation, tuple(ACTIVATIONS))
+        self.hidden_activation = validation.choice("hidden_activation", hidden_activation, HIDDEN_ACTIVATIONS)
+        self.weights = validation.choice("weights", weights, WEIGHT_KINDS)
+        if self.weights == "ternary":
+            raise NotImplementedError(
+                "weights='ternary' (BitLinear b1.58) is not implemented yet: it arrives with the BitNet "
+                "chapter; use weights='dense'"
+            )
+        self.weight = nn.Parameter(torch.empty(self.n_instances, self.n_hidden, self.n_features))
+        self.b = nn.Parameter(torch.empty(self.n_instances, self.n_features))
+        self.reset_parameters()
+
+    @property
+    def W(self) -> Tensor:
+        """The weights the forward pass uses, ``[n_instances, n_hidden, n_features]``."""
+        return self.weight
+
+    @property
+    def init_std(self) -> float:
+        """Standard deviation of the Xavier-normal initial weights."""
+        return math.sqrt(2.0 / (self.n_hidden + self.n_features))
+
+    def reset_parameters(self, generator: torch.Generator | None = None, scale: float = 1.0) -> None:
+        """Fresh Xavier-normal weights (times ``scale``) and a zero bias."""
+        with torch.no_grad():
+            noise = torch.randn(self.weight.shape, generator=generator, device=self.weight.device)
+            self.weight.copy_(noise * (self.init_std * scale))
+            self.b.zero_()
+
+    def with_instances(self, n_instances: int) -> ToyModel:
+        """A freshly initialised model with the same configuration and ``n_instances`` instances."""
+        return ToyModel(
+            self.n_features,
+            self.n_hidden,
+            n_instances,
+            activation=self.activation,
+            hidden_activation=self.hidden_activation,
+            weights=self.weights,
+        ).to(self.weight.device)
+
+    def hidden(self, x: Tensor) -> Tensor:
+        """``h = f_hidden(W x)``: ``[n_instances, batch, n_features] -> [n_instances, batch, n_hidden]``."""
+        check_input(x, self.n_instances, self.n_features)
+        h = torch.bmm(x, self.W.transpose(1, 2))
+        return h if self.hidden_activation is None else torch.relu(h)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x' = f(Wᵀ h + b)``: ``[n_instances, batch, n_features] -> [n_instances, batch, n_features]``."""
+        h = self.hidden(x)
+        pre = torch.baddbmm(self.b.unsqueeze(1), h, self.W)
+        return ACTIVATIONS[self.activation](pre)
+
+    @property
+    def has_fused_backward(self) -> bool:
+        """True when ``backward_loss`` uses the hand-written gradient (dense weights, no hidden
+        activation, ReLU or linear output): the configurations the book trains most."""
+        return self.weights == "dense" and self.hidden_activation is None and self.activation in ("relu", "linear")
+
+    def backward_loss(self, x: Tensor, importance: Tensor | float, *, need_loss: bool = False) -> Tensor | None:
+        """As ``InstanceModel.backward_loss``; for the ReLU- and linear-output models it is written by
+        hand, because on a CPU the big element-wise passes, not the matrix products, cost the time.
+
+        With ``pre = Wᵀ W x + b``, ``out = f(pre)`` and ``L_i = mean(I ⊙ (out − x)²)``:
+        ``d = ∂L/∂pre = (2/(B n)) I ⊙ (out − x) ⊙ f'(pre)``, ``∂L/∂b = Σ_batch d`` and
+        ``∂L/∂W = (W x) dᵀ + (W d) xᵀ`` (W is used twice: encoder and decoder).
+        """
+        if not self.has_fused_backward:
+            return super().backward_loss(x, importance, need_loss=need_loss)
+        check_input(x, self.n_instances, self.n_features)
+        W, b = self.weight.detach(), self.b.detach()
+        pre, d, h, dh = self._workspace(x)
+        torch.bmm(x, W.transpose(1, 2), out=h)
+        torch.baddbmm(b.unsqueeze(1), h, W, out=pre)
+        loss = None
+        if need_loss:
+            out = pre.relu() if self.activation == "relu" else pre
+            loss = (importance * (out - x).square()).mean(dim=(1, 2))
+        torch.sub(pre, x, out=d)
+        if self.activation == "relu":
+            # Keep the error only where pre > 0: ReLU's backward, one fused kernel.
+            torch.ops.aten.threshold_backward.grad_input(d, pre, 0.0, grad_input=d)
+        scale = 2.0 / (x.shape[1] * self.n_features)
+        if isinstance(importance, Tensor):
+            d.mul_(importance)
+        else:
+            scale *= float(importance)
+        torch.bmm(d, W.transpose(1, 2), out=dh)
+        grad_W = torch.baddbmm(torch.bmm(h.transpose(1, 2), d), dh.transpose(1, 2), x).mul_(scale)
+        self.weight.grad, self.b.grad = grad_W, d.sum(dim=1).mul_(scale)
+        return loss
+
+    def _workspace(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Buffers reused across steps: fresh multi-MB tensors every step cost page faults on a CPU."""
+        key = (tuple(x.shape), x.device)
+        if getattr(self, "_workspace_key", None) != key:
+            big = (x.shape[0], x.shape[1], self.n_features)
+            small = (x.shape[0], x.shape[1], self.n_hidden)
+            self._workspace_buffers = tuple(torch.empty(shape, device=x.device) for shape in (big, big, small, small))
+            self._workspace_key = key
+        return self._workspace_buffers
+
+    def extra_repr(self) -> str:
+        return (
+            f"n_features={self.n_features}, n_hidden={self.n_hidden}, n_instances={self.n_instances}, "
+            f"activation={self.activation!r}, hidden_activation={self.hidden_activation!r}, "
+            f"weights={self.weights!r}"
+        )

@@ -1,0 +1,69 @@
+import pytest
+import torch
+
+import helpers
+
+
+def test_shape_and_range():
+    x = helpers.sparse_features(3, 50, 7, 0.5, generator=torch.Generator().manual_seed(0))
+    assert x.shape == (3, 50, 7)
+    assert x.dtype == torch.float32
+    assert (x >= 0).all() and (x < 1).all()
+
+
+@pytest.mark.parametrize("density", [1.0, 0.5, 0.1, 0.05, 0.01])
+def test_empirical_density_within_0_005(density):
+    x = helpers.sparse_features(1, 100_000, 4, density, generator=torch.Generator().manual_seed(1))
+    measured = (x > 0).float().mean(dim=1)  # per feature, 100k samples each
+    assert (measured - density).abs().max() < 0.005
+
+
+def test_per_instance_and_per_feature_density():
+    generator = torch.Generator().manual_seed(2)
+    per_instance = torch.tensor([0.9, 0.3, 0.02])
+    x = helpers.sparse_features(3, 100_000, 2, per_instance, generator=generator)
+    assert ((x > 0).float().mean(dim=(1, 2)) - per_instance).abs().max() < 0.005
+    per_feature = torch.tensor([[0.5, 0.05], [0.2, 1.0]])
+    x = helpers.sparse_features(2, 100_000, 2, per_feature, generator=generator)
+    assert ((x > 0).float().mean(dim=1) - per_feature).abs().max() < 0.005
+
+
+def test_present_values_are_uniform():
+    x = helpers.sparse_features(1, 200_000, 1, 0.1, generator=torch.Generator().manual_seed(3))
+    values = x[x > 0]
+    # U[0, 1): mean 1/2, variance 1/12, and every decile equally full
+    assert abs(values.mean().item() - 0.5) < 0.01
+    assert abs(values.var().item() - 1 / 12) < 0.005
+    deciles = torch.histc(values, bins=10, min=0, max=1) / values.numel()
+    assert (deciles - 0.1).abs().max() < 0.01
+
+
+def test_density_zero_gives_zeros_and_no_nan():
+    x = helpers.sparse_features(2, 1000, 3, 0.0, generator=torch.Generator().manual_seed(4))
+    assert torch.isfinite(x).all() and (x == 0).all()
+
+
+def test_same_generator_seed_same_data():
+    a = helpers.sparse_features(2, 10, 5, 0.3, generator=torch.Generator().manual_seed(5))
+    b = helpers.sparse_features(2, 10, 5, 0.3, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"density": 1.5}, ValueError, "density"),
+        ({"density": -0.1}, ValueError, "density"),
+        ({"density": float("nan")}, ValueError, "density"),
+        ({"density": torch.tensor([0.5, 2.0])}, ValueError, "density"),
+        ({"density": torch.ones(3)}, ValueError, r"density must .*shape"),
+        ({"density": "dense"}, TypeError, "density"),
+        ({"n_instances": 0}, ValueError, "n_instances"),
+        ({"batch_size": -5}, ValueError, "batch_size"),
+        ({"n_features": 2.5}, TypeError, "n_features"),
+    ],
+)
+def test_bad_input_names_the_parameter(kwargs, error, match):
+    args = {"n_instances": 2, "batch_size": 4, "n_features": 3, "density": 0.5, **kwargs}
+    with pytest.raises(error, match=match):
+        helpers.sparse_features(**args)

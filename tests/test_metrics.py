@@ -1,0 +1,89 @@
+import math
+
+import pytest
+import torch
+
+import helpers
+
+
+def polygon(k: int) -> torch.Tensor:
+    """k unit vectors evenly around the circle: W of shape [2, k]."""
+    angles = torch.arange(k) * (2 * math.pi / k)
+    return torch.stack([angles.cos(), angles.sin()])
+
+
+def tetrahedron() -> torch.Tensor:
+    """The 4 vertices of a regular tetrahedron on the unit sphere: W of shape [3, 4]."""
+    corners = torch.tensor([[1.0, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]])
+    return (corners / math.sqrt(3)).T
+
+
+GEOMETRIES = {
+    "orthogonal": (torch.eye(3), 1.0),
+    "antipodal pair": (torch.tensor([[1.0, -1.0]]), 1 / 2),
+    "triangle": (polygon(3), 2 / 3),
+    "pentagon": (polygon(5), 2 / 5),
+    "tetrahedron": (tetrahedron(), 3 / 4),
+}
+
+
+@pytest.mark.parametrize("name", GEOMETRIES)
+def test_feature_dimensionality_of_geometries(name):
+    W, expected = GEOMETRIES[name]
+    dims = helpers.feature_dimensionality(W.unsqueeze(0))
+    assert dims.shape == (1, W.shape[1])
+    torch.testing.assert_close(dims, torch.full_like(dims, expected), atol=1e-5, rtol=0)
+    # Uniform geometries pack efficiently: the D_i add up to the number of dimensions.
+    assert abs(dims.sum().item() - W.shape[0]) < 1e-4
+
+
+def test_superposition_and_dims_per_feature():
+    W = torch.stack(
+        [
+            torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]]),
+            torch.tensor([[1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 1.0, -1.0]]),
+        ]
+    )
+    torch.testing.assert_close(helpers.superposition(W), torch.tensor([[0.0, 0, 0, 0], [1.0, 1, 1, 1]]))
+    # m / ‖W‖_F²: 2 dims over 2 features, then 2 dims over 4 features
+    torch.testing.assert_close(helpers.dimensions_per_feature(W), torch.tensor([1.0, 0.5]))
+    torch.testing.assert_close(helpers.feature_norms(W), torch.tensor([[1.0, 1, 0, 0], [1.0, 1, 1, 1]]))
+
+
+def test_unlearned_feature_has_zero_dimensionality_and_no_nan():
+    W = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]])
+    dims = helpers.feature_dimensionality(W)
+    torch.testing.assert_close(dims, torch.tensor([[1.0, 0.0, 0.0]]))
+    assert torch.isfinite(helpers.superposition(W)).all()
+
+
+def test_two_dimensional_input_is_one_instance():
+    W = polygon(5)
+    assert helpers.feature_dimensionality(W).shape == (5,)
+    assert helpers.dimensions_per_feature(W).shape == ()
+
+
+def test_sum_of_dimensionalities_at_most_m_on_random_weights():
+    W = torch.randn(8, 5, 40)
+    assert (helpers.feature_dimensionality(W).sum(dim=1) <= 5 + 1e-4).all()
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [helpers.feature_dimensionality, helpers.superposition, helpers.dimensions_per_feature, helpers.feature_norms],
+)
+def test_bad_shapes_raise(metric):
+    with pytest.raises(ValueError, match="W must have shape"):
+        metric(torch.ones(5))
+    with pytest.raises(TypeError, match="W must be a Tensor"):
+        metric([[1.0, 0.0]])
+
+
+def test_cosines_and_antipodal_partners():
+    W = torch.tensor([[[1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 2.0, 1.0]]])
+    cosine = helpers.metrics.feature_cosines(W)
+    assert cosine.shape == (1, 4, 4)
+    torch.testing.assert_close(cosine.diagonal(dim1=1, dim2=2), torch.ones(1, 4))
+    partner = helpers.metrics.antipodal_partner_cosine(W)
+    torch.testing.assert_close(partner, torch.tensor([[-1.0, -1.0, 0.0, 0.0]]))
+    assert helpers.metrics.antipodal_partner_cosine(W[0]).shape == (4,)

@@ -1,0 +1,123 @@
+import math
+
+import pytest
+import torch
+
+import helpers
+from helpers.models import ACTIVATIONS, solu
+
+ALL_ACTIVATIONS = sorted(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("activation", ALL_ACTIVATIONS)
+@pytest.mark.parametrize("hidden_activation", [None, "relu"])
+def test_shapes(activation, hidden_activation):
+    model = helpers.ToyModel(7, 3, 4, activation=activation, hidden_activation=hidden_activation)
+    assert model.W.shape == (4, 3, 7)
+    assert model.b.shape == (4, 7)
+    assert model(torch.rand(4, 11, 7)).shape == (4, 11, 7)
+
+
+def test_forward_matches_the_definition():
+    model = helpers.ToyModel(5, 2, 3, hidden_activation="relu")
+    with torch.no_grad():
+        model.b.normal_()
+    x = torch.rand(3, 6, 5)
+    for i in range(3):
+        W, b = model.W[i], model.b[i]
+        expected = torch.relu(torch.relu(x[i] @ W.T) @ W + b)
+        torch.testing.assert_close(model(x)[i], expected)
+
+
+@pytest.mark.parametrize(
+    ("activation", "reference"),
+    [
+        ("linear", lambda z: z),
+        ("relu", lambda z: z.clamp_min(0)),
+        ("gelu", lambda z: z * 0.5 * (1 + torch.erf(z / math.sqrt(2)))),
+        ("silu", lambda z: z / (1 + torch.exp(-z))),
+        ("sigmoid", lambda z: 1 / (1 + torch.exp(-z))),
+        ("tanh", lambda z: (torch.exp(z) - torch.exp(-z)) / (torch.exp(z) + torch.exp(-z))),
+        ("solu", lambda z: z * torch.exp(z) / torch.exp(z).sum(dim=-1, keepdim=True)),
+    ],
+)
+def test_activation_matches_its_definition(activation, reference):
+    z = torch.linspace(-3, 3, 24).reshape(2, 3, 4)
+    torch.testing.assert_close(ACTIVATIONS[activation](z), reference(z))
+
+
+def test_solu_is_not_elementwise():
+    z = torch.tensor([[1.0, 2.0, 3.0]])
+    changed = z.clone()
+    changed[0, 2] = -3.0
+    assert solu(z)[0, 0] != solu(changed)[0, 0]
+
+
+def test_xavier_init_does_not_depend_on_instances():
+    expected = math.sqrt(2 / (200 + 20))
+    for n_instances in (1, 400):
+        torch.manual_seed(0)
+        W = helpers.ToyModel(200, 20, n_instances).W
+        assert abs(W.std().item() - expected) / expected < 0.05
+        assert (helpers.ToyModel(200, 20, n_instances).b == 0).all()
+
+
+@pytest.mark.parametrize("activation", ALL_ACTIVATIONS)
+@pytest.mark.parametrize("hidden_activation", [None, "relu"])
+def test_instances_are_independent(activation, hidden_activation):
+    """Instance 0's loss has exactly zero gradient with respect to every other instance's parameters."""
+    model = helpers.ToyModel(6, 3, 4, activation=activation, hidden_activation=hidden_activation)
+    x = helpers.sparse_features(4, 64, 6, 0.5)
+    model.loss(x)[0].backward()
+    for parameter in model.parameters():
+        assert parameter.grad[0].abs().sum() > 0
+        assert (parameter.grad[1:] == 0).all()
+
+
+@pytest.mark.parametrize("activation", ["relu", "linear"])
+@pytest.mark.parametrize("importance", ["uniform", "per-feature"])
+def test_hand_written_gradient_equals_autograd(activation, importance):
+    model = helpers.ToyModel(9, 4, 3, activation=activation)
+    assert model.has_fused_backward
+    with torch.no_grad():
+        model.b.normal_(0, 0.3)
+    x = helpers.sparse_features(3, 50, 9, 0.4)
+    weight = torch.rand(3, 1, 9) if importance == "per-feature" else 0.7
+    loss = model.backward_loss(x, weight, need_loss=True)
+    fused = [p.grad.clone() for p in model.parameters()]
+    reference = model.loss(x, weight)
+    torch.testing.assert_close(loss, reference.detach())
+    for p in model.parameters():
+        p.grad = None
+    reference.sum().backward()
+    for mine, theirs in zip(fused, (p.grad for p in model.parameters()), strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-4, atol=1e-6)
+
+
+def test_ternary_weights_not_yet_available():
+    with pytest.raises(NotImplementedError, match="ternary"):
+        helpers.ToyModel(5, 2, weights="ternary")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_features": 0}, ValueError, "n_features"),
+        ({"n_hidden": -2}, ValueError, "n_hidden"),
+        ({"n_instances": 1.0}, TypeError, "n_instances"),
+        ({"activation": "softplus"}, ValueError, "activation must be one of"),
+        ({"hidden_activation": "gelu"}, ValueError, "hidden_activation"),
+        ({"weights": "binary"}, ValueError, "weights"),
+    ],
+)
+def test_bad_constructor_input(kwargs, error, match):
+    args = {"n_features": 5, "n_hidden": 2, **kwargs}
+    with pytest.raises(error, match=match):
+        helpers.ToyModel(**args)
+
+
+@pytest.mark.parametrize("shape", [(2, 10, 5), (3, 10, 4), (10, 5)])
+def test_mismatched_input_shape(shape):
+    model = helpers.ToyModel(5, 2, 3)
+    with pytest.raises(ValueError, match=r"x must have shape \[n_instances, batch, n_features\]"):
+        model(torch.rand(shape))

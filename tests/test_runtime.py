@@ -1,0 +1,30 @@
+import pytest
+
+import helpers
+
+
+def test_base_seed_default_and_env(monkeypatch):
+    assert helpers.base_seed() == 0
+    monkeypatch.setenv("SUPERPOSITION_SEED", "17")
+    assert helpers.base_seed() == 17
+
+
+@pytest.mark.parametrize("value", ["abc", "-3", "1.5"])
+def test_bad_seed(monkeypatch, value):
+    monkeypatch.setenv("SUPERPOSITION_SEED", value)
+    with pytest.raises(ValueError, match="SUPERPOSITION_SEED"):
+        helpers.base_seed()
+
+
+def test_profile(monkeypatch):
+    assert helpers.profile() == "book"
+    monkeypatch.setenv("SUPERPOSITION_PROFILE", "paper")
+    assert helpers.profile() == "paper"
+    monkeypatch.setenv("SUPERPOSITION_PROFILE", "fast")
+    with pytest.raises(ValueError, match="SUPERPOSITION_PROFILE"):
+        helpers.profile()
+
+
+def test_device_override(monkeypatch):
+    monkeypatch.setenv("SUPERPOSITION_DEVICE", "cpu")
+    assert helpers.default_device().type == "cpu"

@@ -1,0 +1,97 @@
+import pytest
+import torch
+
+import helpers
+from helpers.train import lr_factor
+
+
+def small_model(n_instances=3):
+    return helpers.ToyModel(5, 2, n_instances)
+
+
+def test_training_reduces_the_loss():
+    model = small_model()
+    result = helpers.train(model, density=0.1, steps=300, batch_size=256, lr=1e-2)
+    assert result.loss.shape == (3,)
+    assert result.history.shape[1] == 3
+    assert (result.history[-5:].mean(0) < 0.7 * result.history[0]).all()
+    # the evaluation loss is the real loss of the returned weights
+    x = helpers.sparse_features(3, 50_000, 5, 0.1)
+    torch.testing.assert_close(model.loss(x).detach(), result.loss, rtol=0.05, atol=0)
+
+
+def test_same_seed_identical_weights_other_seed_different():
+    a, b, c = small_model(), small_model(), small_model()
+    helpers.train(a, density=0.2, steps=50, seed=7)
+    torch.manual_seed(999)  # the global RNG must not matter
+    helpers.train(b, density=0.2, steps=50, seed=7)
+    helpers.train(c, density=0.2, steps=50, seed=8)
+    assert torch.equal(a.W, b.W) and torch.equal(a.b, b.b)
+    assert not torch.equal(a.W, c.W)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu"])  # the hand-written and the autograd gradient
+def test_instances_train_independently(activation):
+    """Changing instance 1's density and importance leaves instance 0's trajectory untouched."""
+    first = helpers.ToyModel(6, 2, 2, activation=activation)
+    second = helpers.ToyModel(6, 2, 2, activation=activation)
+    helpers.train(first, density=torch.tensor([0.3, 0.9]), steps=60, lr=1e-2, seed=3)
+    importance = torch.tensor([[1.0] * 6, [5.0, 4, 3, 2, 1, 0]])
+    helpers.train(second, density=torch.tensor([0.3, 0.02]), importance=importance, steps=60, lr=1e-2, seed=3)
+    torch.testing.assert_close(first.W[0], second.W[0], rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(first.b[0], second.b[0], rtol=1e-5, atol=1e-7)
+    assert not torch.allclose(first.W[1], second.W[1])
+
+
+def test_best_of_k_keeps_the_lowest_loss_candidate():
+    model = helpers.ToyModel(5, 2, 2)
+    result = helpers.train(model, density=torch.tensor([1.0, 0.05]), steps=150, lr=1e-2, seed=1, best_of=4)
+    assert result.candidate_losses.shape == (2, 4)
+    torch.testing.assert_close(result.loss, result.candidate_losses.min(dim=1).values)
+    assert model.W.shape == (2, 2, 5)
+    # the chosen weights are a real trained candidate: their loss matches the reported one
+    x = helpers.sparse_features(2, 100_000, 5, torch.tensor([1.0, 0.05]))
+    torch.testing.assert_close(model.loss(x).detach(), result.loss, rtol=0.05, atol=0)
+
+
+def test_non_finite_loss_stops_with_a_clear_error():
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        helpers.train(small_model(), density=1.0, steps=20, lr=1e30, log_every=1)
+
+
+def test_schedules():
+    assert lr_factor(0, 100, "constant", 0) == 1.0
+    assert lr_factor(0, 100, "constant", 10) == pytest.approx(0.1)
+    assert lr_factor(9, 100, "cosine", 10) == pytest.approx(1.0)
+    assert lr_factor(10, 100, "cosine", 10) == pytest.approx(1.0)
+    assert lr_factor(55, 100, "cosine", 10) == pytest.approx(0.5)
+    assert lr_factor(99, 100, "cosine", 0) < 0.01
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"density": 1.2}, ValueError, "density"),
+        ({"density": torch.tensor([0.5, 0.5])}, ValueError, "density"),
+        ({"importance": -1.0}, ValueError, "importance"),
+        ({"importance": torch.ones(4)}, ValueError, "importance"),
+        ({"steps": 0}, ValueError, "steps"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"lr": 0.0}, ValueError, "lr"),
+        ({"lr": float("nan")}, ValueError, "lr"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"schedule": "linear"}, ValueError, "schedule"),
+        ({"best_of": 0}, ValueError, "best_of"),
+        ({"weight_decay": -0.1}, ValueError, "weight_decay"),
+        ({"learning_rate": 0.1}, TypeError, "unknown option"),
+    ],
+)
+def test_bad_input(kwargs, error, match):
+    args = {"density": 0.5, "steps": 5, **kwargs}
+    with pytest.raises(error, match=match):
+        helpers.train(small_model(), **args)
+
+
+def test_model_must_be_a_helpers_model():
+    with pytest.raises(TypeError, match="model"):
+        helpers.train(torch.nn.Linear(2, 2), density=0.5, steps=1)
