@@ -1,0 +1,57 @@
+"""Checks for the exercises: each runs a student's function on known cases and says "correct" or
+what is wrong, the way a course's test cell does."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from . import metrics
+
+
+def _cases() -> dict[str, Tensor]:
+    """Named weight tensors ``[n_instances, n_hidden, n_features]`` with known answers."""
+    angles = torch.arange(5) * (2 * math.pi / 5)
+    generator = torch.Generator().manual_seed(0)
+    return {
+        "three orthogonal features": torch.eye(3).unsqueeze(0),
+        "an antipodal pair": torch.tensor([[[1.0, -1.0]]]),
+        "a pentagon in 2-D": torch.stack([angles.cos(), angles.sin()]).unsqueeze(0),
+        "a feature with zero norm": torch.tensor([[[1.0, 0.0], [0.0, 0.0]]]),
+        "random weights (4 instances, m=5, n=12)": torch.randn(4, 5, 12, generator=generator),
+    }
+
+
+def _compare(student: Callable[[Tensor], Tensor], reference: Callable[[Tensor], Tensor], what: str) -> str:
+    for name, W in _cases().items():
+        expected = reference(W)
+        try:
+            got = student(W.clone())
+        except Exception as error:  # report any failure of the student's code as feedback
+            return f"✘ {what} raised {type(error).__name__} on {name}: {error}"
+        got = torch.as_tensor(got, dtype=torch.float32)
+        if got.shape != expected.shape:
+            return f"✘ {what} on {name}: expected shape {list(expected.shape)}, got {list(got.shape)}"
+        if not torch.isfinite(got).all():
+            return f"✘ {what} on {name}: the result has NaN or inf (a feature with zero norm needs care)"
+        if not torch.allclose(got, expected, atol=1e-4, rtol=1e-3):
+            worst = (got - expected).abs().argmax()
+            return (
+                f"✘ {what} on {name}: expected {expected.flatten()[worst]:.4f}, got "
+                f"{got.flatten()[worst]:.4f} (first of the wrong entries)"
+            )
+    return f"✔ correct: {what} matches the reference on all {len(_cases())} test cases"
+
+
+def check_feature_dimensionality(student: Callable[[Tensor], Tensor]) -> str:
+    """Check an implementation of ``D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)²`` (``W: [n_instances, m, n]`` →
+    ``[n_instances, n]``; a zero-norm feature gets 0)."""
+    return _compare(student, metrics.feature_dimensionality, "feature_dimensionality")
+
+
+def check_dimensions_per_feature(student: Callable[[Tensor], Tensor]) -> str:
+    """Check an implementation of ``D* = m / ‖W‖_F²`` (``W: [n_instances, m, n]`` → ``[n_instances]``)."""
+    return _compare(student, metrics.dimensions_per_feature, "dimensions_per_feature")

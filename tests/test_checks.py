@@ -1,0 +1,59 @@
+import pytest
+import torch
+
+from helpers import checks, metrics
+from helpers.book import ClaimFailed, claim
+
+
+def reference_dimensionality(W):
+    norms = W.norm(dim=1, keepdim=True)
+    unit = W / norms.clamp_min(1e-12)
+    return W.square().sum(dim=1) / (unit.transpose(1, 2) @ W).square().sum(dim=2).clamp_min(1e-12)
+
+
+def test_feature_dimensionality_check_accepts_a_correct_solution():
+    assert checks.check_feature_dimensionality(reference_dimensionality).startswith("✔ correct")
+    assert checks.check_feature_dimensionality(metrics.feature_dimensionality).startswith("✔ correct")
+
+
+def test_feature_dimensionality_check_rejects_wrong_solutions():
+    def forgets_self_term(W):
+        unit = W / W.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        overlap = (unit.transpose(1, 2) @ W).square()
+        return W.square().sum(dim=1) / (overlap.sum(dim=2) - overlap.diagonal(dim1=1, dim2=2)).clamp_min(1e-12)
+
+    def divides_by_zero(W):
+        unit = W / W.norm(dim=1, keepdim=True)
+        return W.square().sum(dim=1) / (unit.transpose(1, 2) @ W).square().sum(dim=2)
+
+    def wrong_shape(W):
+        return reference_dimensionality(W).sum(dim=1)
+
+    for wrong, hint in ((forgets_self_term, "expected"), (divides_by_zero, "NaN"), (wrong_shape, "shape")):
+        message = checks.check_feature_dimensionality(wrong)
+        assert message.startswith("✘") and hint in message
+
+
+def test_dimensions_per_feature_check():
+    def correct(W):
+        return W.shape[1] / W.square().sum(dim=(1, 2))
+
+    def uses_n_instead_of_m(W):
+        return W.shape[2] / W.square().sum(dim=(1, 2))
+
+    assert checks.check_dimensions_per_feature(correct).startswith("✔ correct")
+    assert checks.check_dimensions_per_feature(uses_n_instead_of_m).startswith("✘")
+
+
+def test_a_crashing_solution_is_reported_not_raised():
+    def crashes(W):
+        raise RuntimeError("boom")
+
+    assert "RuntimeError" in checks.check_feature_dimensionality(crashes)
+
+
+def test_claim_prints_when_it_holds_and_raises_with_the_numbers_when_not(capsys):
+    claim("two is less than three", 2 < 3, value=torch.tensor(2.0), values=torch.tensor([1.0, 2.5]))
+    assert capsys.readouterr().out.strip() == "✔ two is less than three  [value = 2, values = [1, 2.5]]"
+    with pytest.raises(ClaimFailed, match=r"claim does not hold: D\* is 1  \[D_star = 0.8\]"):
+        claim("D* is 1", False, D_star=0.8)
