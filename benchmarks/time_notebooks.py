@@ -33,8 +33,9 @@ print(json.dumps({"peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).r
 def run(path: Path) -> dict:
     env = {**os.environ, "SUPERPOSITION_PROGRESS": "0"}
     started = time.perf_counter()
-    completed = subprocess.run([sys.executable, "-c", RUN_ONE, str(path)], cwd=ROOT, env=env,
-                               capture_output=True, text=True)
+    completed = subprocess.run(
+        [sys.executable, "-c", RUN_ONE, str(path)], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - started
     if completed.returncode != 0:
         tail = completed.stderr.strip().splitlines()[-5:]
