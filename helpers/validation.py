@@ -9,22 +9,24 @@ import torch
 from torch import Tensor
 
 
+def integer(name: str, value: object, *, minimum: int) -> int:
+    """``value`` as an int, if it is an integer ≥ ``minimum`` (bools are not integers here)."""
+    kind = "positive" if minimum == 1 else "non-negative" if minimum == 0 else f"≥ {minimum}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a {kind} integer, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be a {kind} integer, got {value}")
+    return int(value)
+
+
 def positive_int(name: str, value: object) -> int:
     """``value`` as an int, if it is an integer ≥ 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r} ({type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value}")
-    return int(value)
+    return integer(name, value, minimum=1)
 
 
 def non_negative_int(name: str, value: object) -> int:
     """``value`` as an int, if it is an integer ≥ 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a non-negative integer, got {value!r} ({type(value).__name__})")
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value}")
-    return int(value)
+    return integer(name, value, minimum=0)
 
 
 def finite_float(
