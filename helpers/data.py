@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from . import validation
+
+
+def derived_seed(*parts: int) -> int:
+    """A well-mixed 63-bit seed from integers (e.g. ``(base_seed, stream)``), so that related streams
+    such as seed 7 / stream 0 and seed 0 / stream 7 never collide."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+def sparse_from_uniform(u: Tensor, density: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Sparse features from uniform draws ``u ~ U[0, 1)``: present iff ``u ≥ 1 − p`` (probability ``p``),
+    with value ``(u − (1 − p)) / p``, which is again ~ U[0, 1). ``density`` (``p``) broadcasts against
+    ``u``; the result has their broadcast shape.
+
+    Written as ``relu(u/p + 1 − 1/p)``: two passes and no boolean mask. One draw serves for both the
+    presence and the value, half the random numbers of separate draws, with the same distribution."""
+    p = density.clamp_min(torch.finfo(torch.float32).tiny)  # p = 0: every draw lands below zero
+    scale = 1.0 / p
+    shape = torch.broadcast_shapes(u.shape, p.shape)
+    if out is None:
+        out = torch.empty(shape, device=u.device)
+    return torch.addcmul(1.0 - scale, u, scale, out=out).relu_()
 
 
 def sparse_features(
@@ -20,10 +42,7 @@ def sparse_features(
     """Independent sparse features: each is present with probability ``density`` and then ~ U[0, 1).
 
     ``density`` is a float, ``Tensor[n_instances]`` or ``Tensor[n_instances, n_features]``, in [0, 1].
-    Returns ``Tensor[n_instances, batch_size, n_features]``.
-
-    One uniform draw per entry serves both purposes (see ``SparseSampler``), half the random numbers
-    of the official Colab's separate presence and value draws, with the same distribution.
+    Returns ``Tensor[n_instances, batch_size, n_features]``; every entry is independent of every other.
     """
     n_instances = validation.positive_int("n_instances", n_instances)
     batch_size = validation.positive_int("batch_size", batch_size)
@@ -33,39 +52,82 @@ def sparse_features(
     p = validation.broadcastable(
         "density", density, n_instances, n_features, vector="instances", low=0.0, high=1.0, device=device
     )
-    return SparseSampler(n_instances, n_features, p, device=device).sample(batch_size, generator)
+    u = torch.rand(n_instances, batch_size, n_features, generator=generator, device=device)
+    return sparse_from_uniform(u, p, out=u)
+
+
+def replicate_index(*settings: Tensor) -> Tensor:
+    """For every instance, how many earlier instances have exactly the same settings:
+    ``Tensor[n_instances]`` of 0, 1, 2, … ``settings`` are tensors with a leading instance axis
+    (densities, importances). Instances with the same index and different settings may share random
+    draws; replicates (same settings) get different indices and so independent draws."""
+    n_instances = settings[0].shape[0]
+    rows = torch.cat(
+        [s.detach().reshape(n_instances, -1).expand(n_instances, -1).cpu().double() for s in settings], dim=1
+    )
+    _, group = torch.unique(rows, dim=0, return_inverse=True)
+    seen: dict[int, int] = {}
+    index = []
+    for g in group.tolist():
+        index.append(seen.get(g, 0))
+        seen[g] = index[-1] + 1
+    return torch.tensor(index, dtype=torch.long)
 
 
 class SparseSampler:
-    """Draws batches of independent sparse features again and again, reusing one buffer.
+    """Batches of sparse features for many instances, drawn again and again by the trainer.
 
-    ``density`` is a ``Tensor[n_instances, 1, 1]`` or ``Tensor[n_instances, 1, n_features]`` in [0, 1]
-    (see ``validation.broadcastable``). Each entry costs one uniform draw ``u ~ U[0, 1)``: the feature
-    is present iff ``u ≥ 1 − p`` (probability ``p``) and its value is ``(u − (1 − p)) / p``, which is
-    again ~ U[0, 1). As ``relu(u/p + 1 − 1/p)`` that is two in-place passes and no boolean mask.
+    Instances that differ in their settings share uniform draws (common random numbers): one stream
+    of draws ``[batch, n_features]`` serves all of them, each transformed with its own density. On a
+    CPU, random numbers are the largest cost of a step, and a sweep over 40 densities then needs 1/40
+    of them. Instances with the same settings (replicates, best-of-k candidates) use different
+    streams (``streams[i]``, see ``replicate_index``), so they stay statistically independent. Each
+    stream has its own generator seeded from ``(seed, 0, stream)``: an instance's inputs depend only on
+    the seed, its stream and its density, not on which other instances train beside it.
+
+    ``density``: ``Tensor[n_instances, 1, 1]`` or ``Tensor[n_instances, 1, n_features]`` in [0, 1].
     """
 
     def __init__(
-        self, n_instances: int, n_features: int, density: Tensor, *, device: torch.device | str | None = None
+        self,
+        density: Tensor,
+        n_features: int,
+        *,
+        seed: int,
+        streams: Tensor | None = None,
+        device: torch.device | str | None = None,
     ) -> None:
-        self.n_instances = n_instances
-        self.n_features = n_features
-        # p = 0 would divide by zero; with the smallest positive float every draw lands below zero.
         self.density = density.to(device=device, dtype=torch.float32)
-        p = self.density.clamp_min(torch.finfo(torch.float32).tiny)
-        self.scale = 1.0 / p
-        self.shift = 1.0 - self.scale
-        self.device = p.device
-        self._buffer: Tensor | None = None
+        self._density_feature_major = self.density.transpose(1, 2)  # [n_instances, 1 or n_features, 1]
+        self.device = self.density.device
+        self.n_instances = self.density.shape[0]
+        self.n_features = n_features
+        self.streams = torch.zeros(self.n_instances, dtype=torch.long) if streams is None else streams.cpu()
+        self.n_streams = int(self.streams.max()) + 1
+        self.generators = [
+            torch.Generator(device=self.device).manual_seed(derived_seed(seed, 0, stream))
+            for stream in range(self.n_streams)
+        ]
+        self._stream_index = self.streams.to(self.device)
+        self._buffers: dict[tuple, Tensor] = {}
 
-    def sample(self, batch_size: int, generator: torch.Generator | None = None, *, reuse: bool = False) -> Tensor:
-        """``Tensor[n_instances, batch_size, n_features]``. With ``reuse=True`` the result lives in a
-        buffer that the next call with ``reuse=True`` overwrites (the trainer's hot loop)."""
-        shape = (self.n_instances, batch_size, self.n_features)
-        if reuse:
-            if self._buffer is None or self._buffer.shape != shape:
-                self._buffer = torch.empty(shape, device=self.device)
-            u = torch.rand(shape, generator=generator, device=self.device, out=self._buffer)
-        else:
-            u = torch.rand(shape, generator=generator, device=self.device)
-        return u.mul_(self.scale).add_(self.shift).relu_()
+    def _buffer(self, name: str, shape: tuple[int, ...]) -> Tensor:
+        key = (name, *shape)
+        if key not in self._buffers:
+            self._buffers[key] = torch.empty(shape, device=self.device)
+        return self._buffers[key]
+
+    def sample(self, batch_size: int, *, reuse: bool = False) -> Tensor:
+        """``Tensor[n_instances, batch_size, n_features]``, stored feature-major (its transpose
+        ``[n_instances, n_features, batch]`` is contiguous; see ``ToyModel.backward_loss``). With
+        ``reuse=True`` the result lives in a buffer that the next call with ``reuse=True`` overwrites
+        (the trainer's hot loop)."""
+        shape = (self.n_streams, self.n_features, batch_size)
+        u = self._buffer("uniform", shape) if reuse else torch.empty(shape, device=self.device)
+        for stream, generator in enumerate(self.generators):
+            u[stream].uniform_(generator=generator)
+        full = (self.n_instances, self.n_features, batch_size)
+        out = self._buffer("features", full) if reuse else torch.empty(full, device=self.device)
+        if self.n_streams > 1:  # every instance gets its stream's draws; then transform in place
+            u = torch.index_select(u, 0, self._stream_index, out=out)
+        return sparse_from_uniform(u, self._density_feature_major, out=out).transpose(1, 2)

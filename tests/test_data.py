@@ -67,3 +67,42 @@ def test_bad_input_names_the_parameter(kwargs, error, match):
     args = {"n_instances": 2, "batch_size": 4, "n_features": 3, "density": 0.5, **kwargs}
     with pytest.raises(error, match=match):
         helpers.sparse_features(**args)
+
+
+def test_replicate_index_counts_earlier_identical_settings():
+    density = torch.tensor([0.5, 0.2, 0.5, 0.5]).reshape(4, 1, 1)
+    importance = torch.ones(4, 1, 3)
+    assert helpers.data.replicate_index(density, importance).tolist() == [0, 0, 1, 2]
+    importance[2, 0, 1] = 2.0
+    assert helpers.data.replicate_index(density, importance).tolist() == [0, 0, 0, 1]
+
+
+def test_sampler_marginal_density():
+    density = torch.tensor([1.0, 0.3, 0.05, 0.01]).reshape(4, 1, 1)
+    x = helpers.SparseSampler(density, 3, seed=0).sample(100_000)
+    assert ((x > 0).float().mean(dim=1) - density.reshape(4, 1)).abs().max() < 0.005
+
+
+def test_sampler_shares_draws_across_settings_but_not_across_replicates():
+    density = torch.tensor([0.6, 0.2, 0.2]).reshape(3, 1, 1)
+    streams = helpers.data.replicate_index(density)
+    x = helpers.SparseSampler(density, 4, seed=1, streams=streams).sample(20_000)
+    # instances 0 and 1 share one stream: wherever the sparser one is present, the denser one is too
+    assert ((x[1] > 0) <= (x[0] > 0)).all()
+    # instance 2 replicates instance 1: its own stream, so it is present at different places
+    assert ((x[2] > 0) != (x[1] > 0)).any()
+
+
+def test_an_instance_inputs_do_not_depend_on_the_other_instances():
+    first = helpers.SparseSampler(torch.tensor([0.3, 0.9]).reshape(2, 1, 1), 5, seed=3).sample(100)
+    second = helpers.SparseSampler(torch.tensor([0.3, 0.02]).reshape(2, 1, 1), 5, seed=3).sample(100)
+    assert torch.equal(first[0], second[0])
+    assert not torch.equal(first[1], second[1])
+
+
+def test_sampler_reuses_its_buffer_only_when_asked():
+    sampler = helpers.SparseSampler(torch.full((2, 1, 1), 0.5), 3, seed=0)
+    a = sampler.sample(8, reuse=True)
+    b = sampler.sample(8, reuse=True)
+    assert a.data_ptr() == b.data_ptr()
+    assert sampler.sample(8).data_ptr() != a.data_ptr()

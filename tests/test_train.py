@@ -45,7 +45,9 @@ def test_instances_train_independently(activation):
 
 def test_best_of_k_keeps_the_lowest_loss_candidate():
     model = helpers.ToyModel(5, 2, 2)
-    result = helpers.train(model, density=torch.tensor([1.0, 0.05]), steps=150, lr=1e-2, seed=1, best_of=4)
+    result = helpers.train(
+        model, density=torch.tensor([1.0, 0.05]), steps=150, lr=1e-2, seed=1, best_of=4, eval_batch_size=200_000
+    )
     assert result.candidate_losses.shape == (2, 4)
     torch.testing.assert_close(result.loss, result.candidate_losses.min(dim=1).values)
     assert model.W.shape == (2, 2, 5)
