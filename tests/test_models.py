@@ -76,12 +76,17 @@ def test_instances_are_independent(activation, hidden_activation):
 
 @pytest.mark.parametrize("activation", ["relu", "linear"])
 @pytest.mark.parametrize("importance", ["uniform", "per-feature"])
-def test_hand_written_gradient_equals_autograd(activation, importance):
+@pytest.mark.parametrize("layout", ["batch-major", "feature-major"])
+def test_hand_written_gradient_equals_autograd(activation, importance, layout):
     model = helpers.ToyModel(9, 4, 3, activation=activation)
     assert model.has_fused_backward
     with torch.no_grad():
         model.b.normal_(0, 0.3)
-    x = helpers.sparse_features(3, 50, 9, 0.4)
+    if layout == "batch-major":
+        x = helpers.sparse_features(3, 50, 9, 0.4)
+    else:  # the trainer's sampler stores batches as [n_instances, n_features, batch]
+        x = helpers.SparseSampler(torch.full((3, 1, 1), 0.4), 9, seed=0).sample(50)
+        assert x.transpose(1, 2).is_contiguous()
     weight = torch.rand(3, 1, 9) if importance == "per-feature" else 0.7
     loss = model.backward_loss(x, weight, need_loss=True)
     fused = [p.grad.clone() for p in model.parameters()]
