@@ -1,0 +1,57 @@
+"""The straightforward trainer the fast one is measured against: the official Colab's algorithm.
+
+Einsum forward over ``[batch, instances, features]``, autograd backward, AdamW (lr 1e-3, PyTorch's
+default weight decay 0.01), and a fresh batch every step drawn with two uniform draws per entry (one
+for presence, one for the value), independently for every instance. The benchmark starts it from the
+same initial weights as ``helpers.train`` so that final losses can be compared at equal steps;
+everything else is the Colab's recipe as described in the reference notes.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class BaselineModel(nn.Module):
+    """``x' = ReLU(Wᵀ W x + b)`` with ``W: [instances, features, hidden]``, as the Colab stores it."""
+
+    def __init__(self, initial_W: Tensor) -> None:
+        """``initial_W: [instances, hidden, features]`` as ``helpers.ToyModel`` stores it."""
+        super().__init__()
+        self.W = nn.Parameter(initial_W.detach().transpose(1, 2).contiguous())
+        self.b_final = nn.Parameter(torch.zeros(initial_W.shape[0], initial_W.shape[2]))
+
+    def forward(self, features: Tensor) -> Tensor:
+        hidden = torch.einsum("bif,ifh->bih", features, self.W)
+        out = torch.einsum("bih,ifh->bif", hidden, self.W)
+        return torch.relu(out + self.b_final)
+
+
+def generate_batch(
+    batch_size: int, n_instances: int, n_features: int, density: Tensor, generator: torch.Generator
+) -> Tensor:
+    """``[batch, instances, features]``: present where a uniform draw is ≤ density, value a second draw."""
+    shape = (batch_size, n_instances, n_features)
+    values = torch.rand(shape, generator=generator)
+    present = torch.rand(shape, generator=generator) <= density
+    return torch.where(present, values, torch.zeros(()))
+
+
+def baseline_step(
+    model: BaselineModel,
+    optimizer: torch.optim.Optimizer,
+    density: Tensor,
+    importance: Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+) -> Tensor:
+    """One training step; returns the per-instance loss ``[instances]`` (mean over batch and features)."""
+    n_instances, n_features, _ = model.W.shape
+    batch = generate_batch(batch_size, n_instances, n_features, density, generator)
+    out = model(batch)
+    loss = (importance * (batch - out).square()).mean(dim=(0, 2))
+    optimizer.zero_grad(set_to_none=True)
+    loss.sum().backward()
+    optimizer.step()
+    return loss.detach()
