@@ -83,3 +83,17 @@ def test_every_chapter_checks_claims_and_has_exercises(path):
     markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     assert markdown.count("{exercise}") >= 3
     assert markdown.count("{solution}") == markdown.count("{exercise}")
+
+
+# What LaTeX commands look like after a Python string ate their backslash: "\r" of \rVert became a
+# line break, "\t" of \times a tab, "\f" of \frac a form feed, "\b" of \beta a backspace.
+ESCAPE_DAMAGE = re.compile(r"^(Vert|ightarrow|imes|ext\{|rac\{|eta\b|ule\b)|[\t\r\x07\x08\x0b\x0c]", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_markdown_has_no_escape_damaged_latex(path):
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"])
+            match = ESCAPE_DAMAGE.search(text)
+            assert match is None, f"{path.name}: damaged LaTeX near {text[max(0, match.start() - 40) : match.end()]!r}"
