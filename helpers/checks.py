@@ -55,3 +55,28 @@ def check_feature_dimensionality(student: Callable[[Tensor], Tensor]) -> str:
 def check_dimensions_per_feature(student: Callable[[Tensor], Tensor]) -> str:
     """Check an implementation of ``D* = m / ‖W‖_F²`` (``W: [n_instances, m, n]`` → ``[n_instances]``)."""
     return _compare(student, metrics.dimensions_per_feature, "dimensions_per_feature")
+
+
+def check_phase_n2m1(student: Callable[[float, float], str]) -> str:
+    """Check a function ``phase(relative_importance, density) -> str`` for the n=2, m=1 ReLU-output
+    model (``"not represented"``, ``"dedicated"`` or ``"superposition"``) against the closed-form
+    optimum on a 25 × 25 log grid (r from 0.1 to 10, p from 0.01 to 1), skipping points within 2% of a
+    phase boundary, where rounding may decide."""
+    from . import theory
+
+    checked = 0
+    for r in torch.logspace(-1, 1, 25).tolist():
+        for p in torch.logspace(-2, 0, 25).tolist():
+            if abs(math.log(r)) < 0.02 or abs(math.log(p / theory.critical_density_n2m1(r))) < 0.02:
+                continue
+            expected = theory.phase_n2m1(r, p)
+            try:
+                got = student(r, p)
+            except Exception as error:  # report any failure of the student's code as feedback
+                return f"✘ phase raised {type(error).__name__} at r={r:.3g}, p={p:.3g}: {error}"
+            if got not in theory.PHASES:
+                return f"✘ phase must return one of {theory.PHASES}, got {got!r} at r={r:.3g}, p={p:.3g}"
+            if got != expected:
+                return f"✘ at relative importance {r:.3g} and density {p:.3g}: expected {expected!r}, got {got!r}"
+            checked += 1
+    return f"✔ correct: your phase diagram matches the closed form at all {checked} grid points"

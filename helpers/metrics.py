@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import torch
 from torch import Tensor
 
 EPS = 1e-12
@@ -14,7 +15,7 @@ EPS = 1e-12
 def _per_instance(metric: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
     """Validate ``W``, accept 2-D (one instance), compute in float32 without gradients."""
 
-    def wrapped(W: Tensor) -> Tensor:
+    def wrapped(W: Tensor, *args, **kwargs) -> Tensor:
         if not isinstance(W, Tensor):
             raise TypeError(f"W must be a Tensor[n_instances, n_hidden, n_features], got {type(W).__name__}")
         if W.ndim not in (2, 3):
@@ -24,7 +25,7 @@ def _per_instance(metric: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tens
             )
         single = W.ndim == 2
         weights = W.detach().float()
-        result = metric(weights.unsqueeze(0) if single else weights)
+        result = metric(weights.unsqueeze(0) if single else weights, *args, **kwargs)
         return result.squeeze(0) if single else result
 
     wrapped.__name__, wrapped.__doc__ = metric.__name__, metric.__doc__
@@ -82,3 +83,79 @@ def antipodal_partner_cosine(W: Tensor) -> Tensor:
     cosine = feature_cosines(W)
     cosine.diagonal(dim1=1, dim2=2).fill_(2.0)
     return cosine.min(dim=2).values
+
+
+def _one_instance_2d(W: Tensor) -> Tensor:
+    weights = W.detach().float()
+    if weights.ndim != 2 or weights.shape[0] != 2:
+        raise ValueError(f"W must be one instance with 2 hidden dimensions, shape [2, n_features], got {list(W.shape)}")
+    return weights
+
+
+def angular_gaps(W: Tensor, *, min_norm: float = 0.5) -> Tensor:
+    """Angles in degrees between angularly adjacent represented features (``‖W_i‖ > min_norm``) of one
+    instance with 2 hidden dimensions (``W: [2, n_features]``), going once round the circle: they add
+    up to 360. ``Tensor[n_represented]`` (empty when fewer than 2 features are represented)."""
+    weights = _one_instance_2d(W)
+    kept = weights[:, weights.norm(dim=0) > min_norm]
+    if kept.shape[1] < 2:
+        return kept.new_zeros(0)
+    angles = torch.atan2(kept[1], kept[0]).rad2deg().sort().values
+    return torch.diff(angles, append=angles[:1] + 360.0)
+
+
+GEOMETRIES_2D = (
+    "pentagon",
+    "deformed pentagon",
+    "two antipodal pairs",
+    "triangle",
+    "orthogonal pair",
+    "antipodal pair",
+)
+
+
+def geometry_2d(W: Tensor, *, min_norm: float = 0.5, tolerance: float = 5.0) -> str:
+    """Name the arrangement of the represented features (``‖W_i‖ > min_norm``) of one instance with 2
+    hidden dimensions (``W: [2, n_features]``):
+
+    - ``"pentagon"``: 5 features, every adjacent gap 72° ± ``tolerance``;
+    - ``"deformed pentagon"``: 5 features otherwise;
+    - ``"two antipodal pairs"`` (the paper's "pair of digons", a square): 4 features, each with an
+      antipodal partner (cosine < −0.95), the pairs 90° ± ``tolerance`` apart;
+    - ``"triangle"``: 3 features, every gap 120° ± ``tolerance``;
+    - ``"orthogonal pair"``: 2 features, 90° ± ``tolerance`` apart; ``"antipodal pair"``: 180° apart;
+    - otherwise ``"<k> features"``."""
+    weights = _one_instance_2d(W)
+    gaps = angular_gaps(weights, min_norm=min_norm)
+    k = int((weights.norm(dim=0) > min_norm).sum())
+
+    def regular(angle: float) -> bool:
+        return bool(((gaps - angle).abs() <= tolerance).all())
+
+    if k == 5:
+        return "pentagon" if regular(72.0) else "deformed pentagon"
+    if k == 4:
+        kept = weights[:, weights.norm(dim=0) > min_norm]
+        partners = antipodal_partner_cosine(kept)
+        return "two antipodal pairs" if bool((partners < -0.95).all()) and regular(90.0) else "4 features"
+    if k == 3 and regular(120.0):
+        return "triangle"
+    if k == 2 and bool(((gaps - 90.0).abs() <= tolerance).any()):
+        return "orthogonal pair"
+    if k == 2 and regular(180.0):
+        return "antipodal pair"
+    return f"{k} features"
+
+
+@_per_instance
+def feature_phase(W: Tensor, feature: int = -1, *, min_norm: float = 0.5, min_superposition: float = 0.5) -> Tensor:
+    """Phase of one feature (default: the last, the "extra" feature of the phase diagrams), per
+    instance, as a code into ``helpers.theory.PHASES``: 0 "not represented" (``‖W_i‖ ≤ min_norm``),
+    2 "superposition" (represented and ``Σ_{j≠i}(Ŵ_i·W_j)² ≥ min_superposition``), else 1
+    "dedicated". ``Tensor[n_instances]`` of int64."""
+    norm = W.norm(dim=1)[:, feature]
+    overlap = superposition(W)[:, feature]
+    codes = torch.ones_like(norm, dtype=torch.long)
+    codes[overlap >= min_superposition] = 2
+    codes[norm <= min_norm] = 0
+    return codes

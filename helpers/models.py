@@ -138,6 +138,23 @@ class ToyModel(InstanceModel):
             self.weight.copy_(noise * (self.init_std * scale))
             self.b.zero_()
 
+    def set_parameters(self, W: Tensor, b: Tensor | None = None) -> ToyModel:
+        """Overwrite the weights with ``W: [n_instances, n_hidden, n_features]`` and the bias with
+        ``b: [n_instances, n_features]`` (zero when ``None``), e.g. to start training from a hand-built
+        geometry (``train(..., init="keep")``). Returns the model."""
+        shapes = {"W": (self.n_instances, self.n_hidden, self.n_features), "b": (self.n_instances, self.n_features)}
+        for name, value in (("W", W), ("b", b)):
+            if value is None:
+                continue
+            if not isinstance(value, Tensor):
+                raise TypeError(f"{name} must be a Tensor of shape {list(shapes[name])}, got {type(value).__name__}")
+            if tuple(value.shape) != shapes[name]:
+                raise ValueError(f"{name} must have shape {list(shapes[name])}, got {list(value.shape)}")
+        with torch.no_grad():
+            self.weight.copy_(W)
+            self.b.copy_(torch.zeros_like(self.b) if b is None else b)
+        return self
+
     def with_instances(self, n_instances: int) -> ToyModel:
         """A freshly initialised model with the same configuration and ``n_instances`` instances."""
         return ToyModel(

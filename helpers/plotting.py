@@ -5,6 +5,7 @@ so notebooks stay short and every chapter looks the same."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import matplotlib as mpl
@@ -235,7 +236,7 @@ def plot_feature_norms(W, *, ax: Axes | None = None, title: str | None = None, c
     overlap = metrics.superposition(weights).clamp(0, 1).numpy()
     colours = SUPERPOSITION_CMAP(overlap)
     ax.barh(np.arange(norms.size), norms, color=colours, edgecolor="0.3", linewidth=0.3)
-    ax.invert_yaxis()
+    ax.set_ylim(norms.size - 0.5, -0.5)  # feature 0 on top
     ax.set_xlabel("‖W_i‖")
     ax.set_ylabel("feature i")
     if title:
@@ -244,4 +245,253 @@ def plot_feature_norms(W, *, ax: Axes | None = None, title: str | None = None, c
         mappable = mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 1), cmap=SUPERPOSITION_CMAP)
         bar = fig.colorbar(mappable, ax=ax, shrink=0.8, label="superposition Σ_{j≠i}(Ŵ_i·W_j)²")
         bar.set_ticks([0, 0.5, 1], labels=["0", "0.5", "≥ 1"])
+    return fig
+
+
+#: Colours of the three phases of a feature, as in the paper's phase diagrams.
+PHASE_COLOURS = {"not represented": "#c8c8c8", "dedicated": "#3b6fb6", "superposition": "#d1423c"}
+
+
+def _rotation_to_vertical(w: torch.Tensor, feature: int) -> torch.Tensor:
+    """The 2×2 rotation that turns feature ``feature`` of ``w: [2, n]`` to point straight up, or the
+    feature with the largest norm when that one is (almost) not represented (norm below 0.1)."""
+    if w[:, feature].norm() < 0.1:
+        feature = int(w.norm(dim=0).argmax())
+    angle = torch.atan2(w[1, feature], w[0, feature])
+    turn = torch.pi / 2 - angle
+    return torch.stack([torch.stack([turn.cos(), -turn.sin()]), torch.stack([turn.sin(), turn.cos()])])
+
+
+def plot_features_2d(
+    W,
+    labels: Sequence[str],
+    *,
+    hidden=None,
+    align: int | None = None,
+    limit: float = 1.4,
+    cmap: str = "viridis",
+    suptitle: str | None = None,
+    ncols: int | None = None,
+) -> Figure:
+    """The paper's picture of a 2-D hidden space: for each instance (``W: [n_panels, 2, n_features]``)
+    every feature's column ``W_i`` drawn as a line from the origin with a dot at its tip, coloured by
+    feature index (feature 0, the most important, darkest), over the unit circle. ``hidden``
+    (``[n_panels, batch, 2]``, optional) adds the hidden vectors of a batch as grey points.
+    ``align=i`` rotates each panel so that feature i points up (the paper's canonical view); panels
+    where feature i is not represented are aligned on their longest feature instead."""
+    weights = torch.as_tensor(_numpy(W), dtype=torch.float32)
+    if weights.ndim != 3 or weights.shape[1] != 2 or weights.shape[0] != len(labels):
+        raise ValueError(
+            f"W must be [n_panels, 2, n_features] with one label per panel; got shape {list(weights.shape)} "
+            f"and {len(labels)} labels"
+        )
+    n_panels, _, n_features = weights.shape
+    ncols = ncols or n_panels
+    nrows = math.ceil(n_panels / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.1 * ncols, 2.3 * nrows), layout="constrained", squeeze=False)
+    colours = mpl.colormaps[cmap](np.linspace(0.0, 0.85, n_features))
+    circle = np.linspace(0, 2 * np.pi, 200)
+    for index, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if index >= n_panels:
+            continue
+        w = weights[index]
+        rotation = torch.eye(2) if align is None else _rotation_to_vertical(w, align)
+        w = rotation @ w
+        ax.plot(np.cos(circle), np.sin(circle), color="0.8", lw=0.8, zorder=0)
+        if hidden is not None:
+            h = (torch.as_tensor(_numpy(hidden[index]), dtype=torch.float32) @ rotation.T).numpy()
+            ax.scatter(h[:, 0], h[:, 1], s=4, color="0.55", alpha=0.35, edgecolor="none", zorder=1)
+        for i in range(n_features):
+            x, y = w[:, i].tolist()
+            ax.plot([0, x], [0, y], color=colours[i], lw=1.8, zorder=2)
+            ax.scatter([x], [y], s=18, color=colours[i], zorder=3)
+        ax.set_xlim(-limit, limit)
+        ax.set_ylim(-limit, limit)
+        ax.set_aspect("equal")
+        ax.set_title(labels[index], fontsize=9, fontweight="normal")
+    mappable = mpl.cm.ScalarMappable(
+        norm=mpl.colors.Normalize(-0.5, n_features - 0.5),
+        cmap=mpl.colors.ListedColormap(colours),
+    )
+    bar = fig.colorbar(mappable, ax=axes, shrink=0.7, aspect=25, pad=0.01, label="feature i")
+    bar.set_ticks(range(n_features))
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def plot_basic_results(W, b, labels: Sequence[str], *, suptitle: str | None = None, limit: float = 1.0) -> Figure:
+    """The paper's "basic results" layout, one column per instance (``W: [n_panels, m, n]``,
+    ``b: [n_panels, n]``): on top ``WᵀW`` with the bias as an extra column to its right (same diverging
+    colours), below the bars of ``‖W_i‖`` coloured by superposition, features in index order (most
+    important first)."""
+    weights = torch.as_tensor(_numpy(W), dtype=torch.float32)
+    bias = torch.as_tensor(_numpy(b), dtype=torch.float32)
+    if weights.ndim != 3 or bias.shape != (weights.shape[0], weights.shape[2]) or len(labels) != weights.shape[0]:
+        raise ValueError(
+            f"W must be [n_panels, m, n], b [n_panels, n] and labels one per panel; got W {list(weights.shape)}, "
+            f"b {list(bias.shape)}, {len(labels)} labels"
+        )
+    n_panels, _, n_features = weights.shape
+    fig = plt.figure(figsize=(1.95 * n_panels + 1.2, 5.4), layout="constrained")
+    grid = fig.add_gridspec(2, 2 * n_panels, width_ratios=[n_features, 1] * n_panels, height_ratios=[1.0, 1.1])
+    image = None
+    for k in range(n_panels):
+        gram_ax = fig.add_subplot(grid[0, 2 * k])
+        bias_ax = fig.add_subplot(grid[0, 2 * k + 1])
+        bars_ax = fig.add_subplot(grid[1, 2 * k : 2 * k + 2])
+        plot_interference(weights[k], ax=gram_ax, colorbar=False, limit=limit)
+        image = gram_ax.images[0]
+        gram_ax.set_title(labels[k], fontsize=9.5)
+        gram_ax.set_xticks([])
+        gram_ax.set_yticks([] if k else [0, n_features - 1])
+        gram_ax.set_xlabel("")
+        gram_ax.set_ylabel("feature i" if k == 0 else "")
+        bias_ax.imshow(bias[k].numpy()[:, None], cmap=INTERFERENCE_CMAP, vmin=-limit, vmax=limit)
+        bias_ax.set_xticks([0], labels=["b"])
+        bias_ax.set_yticks([])
+        bias_ax.grid(False)
+        plot_feature_norms(weights[k], ax=bars_ax, colorbar=False)
+        bars_ax.set_xlim(0, 1.25)
+        bars_ax.set_ylabel("feature i" if k == 0 else "")
+        if k:
+            bars_ax.set_yticklabels([])
+    fig.colorbar(image, ax=fig.axes[0::3] + fig.axes[1::3], shrink=0.8, label="Wᵀ W and b")
+    mappable = mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 1), cmap=SUPERPOSITION_CMAP)
+    bar = fig.colorbar(mappable, ax=fig.axes[2::3], shrink=0.8, label="superposition")
+    bar.set_ticks([0, 0.5, 1], labels=["0", "0.5", "≥ 1"])
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def _log_edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges halfway (geometrically) between log-spaced centres, extended at both ends."""
+    logs = np.log(centres)
+    middle = (logs[1:] + logs[:-1]) / 2
+    return np.exp(np.concatenate([[2 * logs[0] - middle[0]], middle, [2 * logs[-1] - middle[-1]]]))
+
+
+def _phase_axes(ax: Axes, title: str | None) -> None:
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("relative importance of the extra feature")
+    ax.set_ylabel("feature density 1−S")
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+
+
+def _phase_legend(ax: Axes) -> None:
+    handles = [mpl.patches.Patch(color=colour, label=name) for name, colour in PHASE_COLOURS.items()]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False)
+
+
+def plot_phase_theory(
+    phase_codes,
+    relative_importance,
+    density,
+    *,
+    boundaries: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """An analytic phase diagram: ``phase_codes`` (``[n_density, n_importance]``, indices into
+    ``helpers.theory.PHASES``, e.g. from ``theory.phase_grid`` on a fine log grid) in the paper's
+    colours, log axes, with optional closed-form boundary curves ``(r, p)`` drawn on top."""
+    from .theory import PHASES
+
+    fig, ax = _axes(ax, (4.4, 3.9))
+    colours = mpl.colors.ListedColormap([PHASE_COLOURS[name] for name in PHASES])
+    r, p = _numpy(relative_importance), _numpy(density)
+    ax.pcolormesh(_log_edges(r), _log_edges(p), _numpy(phase_codes), cmap=colours, vmin=-0.5, vmax=2.5)
+    for curve_r, curve_p in boundaries:
+        ax.plot(curve_r, curve_p, color="black", lw=1.0, ls="--")
+    ax.set_xlim(r.min(), r.max())
+    ax.set_ylim(p.min(), p.max())
+    _phase_axes(ax, title)
+    _phase_legend(ax)
+    return fig
+
+
+def phase_colours(norm, overlap) -> np.ndarray:
+    """The paper's two-dimensional colour code for a feature, ``[..., 3]`` RGB: white when its norm is 0,
+    blue when it is represented without superposition, red when its superposition reaches 1; norm and
+    superposition are clipped to [0, 1] and blended linearly."""
+    strength = np.clip(_numpy(norm), 0, 1)[..., None]
+    mix = np.clip(_numpy(overlap), 0, 1)[..., None]
+    blue = np.array(mpl.colors.to_rgb(PHASE_COLOURS["dedicated"]))
+    red = np.array(mpl.colors.to_rgb(PHASE_COLOURS["superposition"]))
+    hue = (1 - mix) * blue + mix * red
+    return 1 - strength * (1 - hue)
+
+
+def plot_phase_empirical(
+    norm,
+    overlap,
+    relative_importance,
+    density,
+    *,
+    mismatch=None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """An empirical phase diagram coloured, as in the paper, by the extra feature's norm and
+    superposition (``norm``, ``overlap``: ``[n_density, n_importance]``; see ``phase_colours``).
+    ``mismatch`` (bool, same shape, optional) marks the cells whose phase differs from theory with a dot."""
+    fig, ax = _axes(ax, (4.4, 3.9))
+    r, p = _numpy(relative_importance), _numpy(density)
+    rgb = phase_colours(norm, overlap)
+    ax.pcolormesh(_log_edges(r), _log_edges(p), rgb, edgecolors="white", linewidth=0.3)
+    if mismatch is not None:
+        rows, cols = np.nonzero(_numpy(mismatch))
+        ax.scatter(r[cols], p[rows], s=10, color="black", marker="o")
+    _phase_axes(ax, title)
+    handles = [
+        mpl.patches.Patch(facecolor="white", edgecolor="0.6", label="norm 0"),
+        mpl.patches.Patch(color=PHASE_COLOURS["dedicated"], label="norm 1, no superposition"),
+        mpl.patches.Patch(color=PHASE_COLOURS["superposition"], label="norm 1, superposition ≥ 1"),
+    ]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8, frameon=False)
+    if mismatch is not None and np.any(_numpy(mismatch)):
+        ax.add_artist(ax.legend_)
+        ax.legend(
+            handles=[mpl.lines.Line2D([], [], ls="", marker="o", ms=3, color="black", label="differs from theory")],
+            loc="lower right",
+            fontsize=7,
+            frameon=True,
+        )
+    return fig
+
+
+def plot_geometry_losses(
+    relative_density,
+    losses: dict[str, np.ndarray],
+    *,
+    kept: dict[str, np.ndarray] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Loss of each candidate geometry (``losses``: name → ``[n_points]``) against a relative density on
+    a log axis. ``kept`` (name → bool ``[n_points]``, optional) draws points where the fit left its
+    geometry as hollow markers, so a crossing is read only from fits that stayed what they claim."""
+    fig, ax = _axes(ax, (5.6, 3.6))
+    x = _numpy(relative_density)
+    for index, (name, values) in enumerate(losses.items()):
+        y = _numpy(values)
+        colour = f"C{index}"
+        ax.plot(x, y, color=colour, lw=1.4, label=name)
+        mask = np.ones_like(y, dtype=bool) if kept is None else _numpy(kept[name]).astype(bool)
+        ax.scatter(x[mask], y[mask], color=colour, s=22, zorder=3)
+        ax.scatter(x[~mask], y[~mask], facecolor="white", edgecolor=colour, s=22, zorder=3)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
+    ax.set_xlabel("density of the perturbed feature, relative to the others")
+    ax.set_ylabel("loss")
+    ax.legend()
+    if title:
+        ax.set_title(title)
     return fig

@@ -1,39 +1,63 @@
-"""Analytic results: expected losses of candidate solutions and the phase diagram they imply."""
+"""Analytic results: expected losses of candidate solutions and the phase diagrams they imply.
+
+The candidate losses are Wattenberg's exact expressions for the tied toy model (see the reference
+notes): features present with probability ``p`` (the density) and then ~ U[0, 1), one "extra" feature
+with relative importance ``r``, the others with importance 1. Losses are per example and summed over
+features; divide by the number of features to compare with the trainer's mean-over-features loss."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
 from . import validation
 
-PHASES_N2M1 = ("not represented", "dedicated", "superposition")
+#: The phases of the extra feature, in the order used for codes (0, 1, 2) in phase grids.
+PHASES = ("not represented", "dedicated", "superposition")
+PHASES_N2M1 = PHASES
+OUTPUT_ACTIVATIONS = ("relu", "linear")
 
 
-def n2m1_losses(relative_importance: float, density: float) -> dict[str, float]:
+def _checked(relative_importance: float, density: float) -> tuple[float, float]:
+    r = validation.finite_float("relative_importance", relative_importance, low=0.0, low_open=True)
+    p = validation.finite_float("density", density, low=0.0, high=1.0, low_open=True)
+    return r, p
+
+
+def dropped_feature_loss(density: float) -> float:
+    """Expected squared error of a dropped feature whose bias is its mean p/2: its variance p/3 − p²/4."""
+    return density / 3 - density * density / 4
+
+
+def n2m1_losses(relative_importance: float, density: float, *, activation: str = "relu") -> dict[str, float]:
     """Expected loss per example, summed over the 2 features, of the three candidate solutions of the
-    ReLU-output model with n=2, m=1 (feature 1 has importance 1, feature 2 ``relative_importance``,
-    both present with probability ``density`` and then ~ U[0, 1)).
+    tied model with n=2, m=1 (feature 1 has importance 1, feature 2 ``relative_importance``, both
+    present with probability ``density`` and then ~ U[0, 1)).
 
     - ``"not represented"``: W = [1, 0]; the extra feature's bias is its mean p/2, costing
       r·(p/3 − p²/4).
     - ``"dedicated"``: W = [0, 1]; the other feature is dropped instead: p/3 − p²/4.
-    - ``"superposition"``: W = [1, −1], b = 0, an antipodal pair; the error ``min(x1, x2)²`` on each
-      feature arises only when both are present: (1 + r)·p²/6.
-
-    These are Wattenberg's exact losses (see the reference notes). Divide by 2 to compare with the
-    trainer's mean-over-features loss.
+    - ``"superposition"``: W = [1, −1], an antipodal pair. With a ReLU output (b = 0) each feature's
+      error ``min(x1, x2)²`` arises only when both are present: (1 + r)·p²/6. With a linear output
+      (``activation="linear"``) nothing clips the interference: each feature's error is the other
+      feature minus the best bias, (1 + r)·(p/3 − p²/4), never better than dropping one.
     """
-    r = validation.finite_float("relative_importance", relative_importance, low=0.0, low_open=True)
-    p = validation.finite_float("density", density, low=0.0, high=1.0, low_open=True)
-    dropped = p / 3 - p * p / 4
-    return {"not represented": r * dropped, "dedicated": dropped, "superposition": (1 + r) * p * p / 6}
+    r, p = _checked(relative_importance, density)
+    activation = validation.choice("activation", activation, OUTPUT_ACTIVATIONS)
+    dropped = dropped_feature_loss(p)
+    paired = (1 + r) * p * p / 6 if activation == "relu" else (1 + r) * dropped
+    return {"not represented": r * dropped, "dedicated": dropped, "superposition": paired}
 
 
-def phase_n2m1(relative_importance: float, density: float) -> str:
+def phase_n2m1(relative_importance: float, density: float, *, activation: str = "relu") -> str:
     """The optimal solution for n=2, m=1: ``"not represented"``, ``"dedicated"`` or ``"superposition"``.
 
     Superposition wins below the critical density ``critical_density_n2m1(r)``; above it the more
-    important feature takes the single dimension (the boundary between those two is r = 1)."""
-    losses = n2m1_losses(relative_importance, density)
-    return min(PHASES_N2M1, key=losses.__getitem__)
+    important feature takes the single dimension (the boundary between those two is r = 1). With
+    ``activation="linear"`` superposition never wins."""
+    losses = n2m1_losses(relative_importance, density, activation=activation)
+    return min(PHASES, key=losses.__getitem__)
 
 
 def critical_density_n2m1(relative_importance: float) -> float:
@@ -41,3 +65,59 @@ def critical_density_n2m1(relative_importance: float) -> float:
     ``4r/(2 + 5r)`` for r ≤ 1 and ``4/(5 + 2r)`` for r ≥ 1 (4/7 at r = 1)."""
     r = validation.finite_float("relative_importance", relative_importance, low=0.0, low_open=True)
     return 4 * r / (2 + 5 * r) if r <= 1 else 4 / (5 + 2 * r)
+
+
+#: The four candidates of the paper's n=3, m=2 diagram, named by the direction W ignores (features
+#: 1, 2 have importance 1, feature 3 is the extra one), and the extra feature's phase in each.
+N3M2_CANDIDATES = {
+    "W ⊥ [0,0,1]": "not represented",  # features 1, 2 dedicated; the extra feature dropped
+    "W ⊥ [1,0,0]": "dedicated",  # feature 1 dropped; features 2 and 3 dedicated
+    "W ⊥ [0,1,1]": "superposition",  # the extra feature antipodal with feature 2; feature 1 dedicated
+    "W ⊥ [1,1,0]": "dedicated",  # features 1, 2 antipodal; the extra feature dedicated
+}
+
+
+def n3m2_losses(relative_importance: float, density: float) -> dict[str, float]:
+    """Expected loss per example, summed over the 3 features, of the paper's four candidate solutions
+    for the ReLU-output model with n=3, m=2 (keys: ``N3M2_CANDIDATES``). Built from the n=2, m=1
+    pieces: a dropped feature costs its importance times p/3 − p²/4, an antipodal pair of importances
+    a and b costs (a + b)·p²/6, a dedicated feature nothing. The paper leaves out a fifth solution,
+    all three features in joint superposition (W ⊥ [1,1,1]), and so do we."""
+    r, p = _checked(relative_importance, density)
+    dropped = dropped_feature_loss(p)
+    return {
+        "W ⊥ [0,0,1]": r * dropped,
+        "W ⊥ [1,0,0]": dropped,
+        "W ⊥ [0,1,1]": (1 + r) * p * p / 6,
+        "W ⊥ [1,1,0]": 2 * p * p / 6,
+    }
+
+
+def phase_n3m2(relative_importance: float, density: float) -> str:
+    """The extra feature's phase in the best of the four n=3, m=2 candidates: ``"not represented"``,
+    ``"dedicated"`` or ``"superposition"``."""
+    losses = n3m2_losses(relative_importance, density)
+    return N3M2_CANDIDATES[min(losses, key=losses.__getitem__)]
+
+
+def phase_grid(
+    phase: Callable[[float, float], str], relative_importance: Sequence[float], density: Sequence[float]
+) -> np.ndarray:
+    """Phase codes (indices into ``PHASES``) of ``phase(r, p)`` on a grid: ``int array[n_density,
+    n_importance]``, rows following ``density`` and columns ``relative_importance``."""
+    return np.array([[PHASES.index(phase(float(r), float(p))) for r in relative_importance] for p in density])
+
+
+def interior_cells(codes: np.ndarray) -> np.ndarray:
+    """``bool array`` of the shape of ``codes``: cells whose neighbours (including diagonal ones) all
+    share their phase, i.e. at least one grid step away from every phase boundary."""
+    codes = np.asarray(codes)
+    if codes.ndim != 2:
+        raise ValueError(f"codes must be a 2-D array of phase codes, got shape {codes.shape}")
+    padded = np.pad(codes, 1, mode="edge")
+    interior = np.ones(codes.shape, dtype=bool)
+    rows, cols = codes.shape
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            interior &= padded[1 + dr : 1 + dr + rows, 1 + dc : 1 + dc + cols] == codes
+    return interior

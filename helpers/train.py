@@ -20,6 +20,7 @@ from .models import InstanceModel
 from .runtime import progress_enabled
 
 SCHEDULES = ("constant", "cosine")
+INITS = ("random", "keep")
 # Seeds of the initial weights and of the evaluation set, derived from the run's seed; the training
 # data's streams use (seed, 0, stream).
 INIT_STREAM, EVAL_STREAM = 1, 2
@@ -29,6 +30,7 @@ OPTIONS = {
     "warmup_steps": 0,
     "best_of": 1,
     "init_scale": 1.0,
+    "init": "random",  # or "keep": continue from the model's current weights
     "log_every": None,  # default: 100 evenly spaced logs
     "eval_batch_size": 16384,
     "progress": None,  # None: on in notebooks and terminals, off in CI
@@ -77,7 +79,7 @@ def train(
     seed: int = 0,
     **options,
 ) -> TrainResult:
-    """Train every instance of ``model`` from a fresh initialisation drawn from ``seed``.
+    """Train every instance of ``model``, by default from a fresh initialisation drawn from ``seed``.
 
     ``density``: float, ``Tensor[n_instances]`` or ``Tensor[n_instances, n_features]`` in [0, 1].
     ``importance``: float, ``Tensor[n_features]`` or ``Tensor[n_instances, n_features]``, ≥ 0.
@@ -87,7 +89,9 @@ def train(
     Options: ``weight_decay`` (0.01), ``schedule`` ("constant" or "cosine" decay to 0),
     ``warmup_steps`` (0, linear), ``best_of`` (k: fit k independent copies of every instance and keep
     the one with the lowest evaluation loss, as the paper did for luck-dependent geometry),
-    ``init_scale`` (multiplies the initial weights), ``log_every`` (steps between history entries),
+    ``init_scale`` (multiplies the initial weights), ``init`` ("random": a fresh initialisation from
+    ``seed``; "keep": start from the model's current weights, e.g. a hand-built geometry, which needs
+    ``best_of=1``), ``log_every`` (steps between history entries),
     ``eval_batch_size`` (16384), ``progress`` (None: automatic), ``description`` (progress-bar label).
 
     The same ``seed`` gives identical weights. The model's weights are replaced by the trained ones.
@@ -110,6 +114,9 @@ def train(
     best_of = validation.positive_int("best_of", opts["best_of"])
     init_scale = validation.finite_float("init_scale", opts["init_scale"], low=0.0)
     eval_batch_size = validation.positive_int("eval_batch_size", opts["eval_batch_size"])
+    init = validation.choice("init", opts["init"], INITS)
+    if init == "keep" and best_of > 1:
+        raise ValueError(f"init='keep' trains the model's current weights once; it needs best_of=1, got {best_of}")
     log_every = opts["log_every"]
     log_every = max(1, steps // 100) if log_every is None else validation.positive_int("log_every", log_every)
 
@@ -130,8 +137,9 @@ def train(
     if bool((importance_t == importance_t.flatten()[0]).all()):
         importance_arg = float(importance_t.flatten()[0])
 
-    init_generator = torch.Generator(device=device).manual_seed(derived_seed(seed, INIT_STREAM))
-    work.reset_parameters(init_generator, init_scale)
+    if init == "random":
+        init_generator = torch.Generator(device=device).manual_seed(derived_seed(seed, INIT_STREAM))
+        work.reset_parameters(init_generator, init_scale)
     sampler = SparseSampler(
         density_t, n_features, seed=seed, streams=replicate_index(density_t, importance_t), device=device
     )

@@ -57,3 +57,21 @@ def test_claim_prints_when_it_holds_and_raises_with_the_numbers_when_not(capsys)
     assert capsys.readouterr().out.strip() == "✔ two is less than three  [value = 2, values = [1, 2.5]]"
     with pytest.raises(ClaimFailed, match=r"claim does not hold: D\* is 1  \[D_star = 0.8\]"):
         claim("D* is 1", False, D_star=0.8)
+
+
+def test_phase_check_accepts_the_closed_form_and_rejects_wrong_ones():
+    def correct(r, p):
+        losses = {"not represented": r * (p / 3 - p * p / 4), "dedicated": p / 3 - p * p / 4}
+        losses["superposition"] = (1 + r) * p * p / 6
+        return min(losses, key=losses.get)
+
+    def forgets_the_bias(r, p):  # a dropped feature with bias 0 costs p/3, not p/3 − p²/4
+        losses = {"not represented": r * p / 3, "dedicated": p / 3, "superposition": (1 + r) * p * p / 6}
+        return min(losses, key=losses.get)
+
+    def misspelled(r, p):
+        return "antipodal"
+
+    assert checks.check_phase_n2m1(correct).startswith("✔ correct")
+    assert "expected" in checks.check_phase_n2m1(forgets_the_bias)
+    assert "must return one of" in checks.check_phase_n2m1(misspelled)

@@ -87,3 +87,48 @@ def test_cosines_and_antipodal_partners():
     partner = helpers.metrics.antipodal_partner_cosine(W)
     torch.testing.assert_close(partner, torch.tensor([[-1.0, -1.0, 0.0, 0.0]]))
     assert helpers.metrics.antipodal_partner_cosine(W[0]).shape == (4,)
+
+
+def test_angular_gaps_go_round_the_circle():
+    gaps = helpers.metrics.angular_gaps(polygon(5))
+    assert gaps.shape == (5,)
+    assert gaps.sum().item() == pytest.approx(360.0)
+    assert torch.allclose(gaps, torch.full((5,), 72.0), atol=1e-3)
+
+
+def test_angular_gaps_ignore_small_features():
+    W = torch.cat([polygon(3), torch.tensor([[0.1], [0.0]])], dim=1)
+    assert helpers.metrics.angular_gaps(W).shape == (3,)
+    assert helpers.metrics.angular_gaps(W[:, :1]).numel() == 0
+
+
+def test_geometry_2d_names_the_constructed_shapes():
+    geometry = helpers.metrics.geometry_2d
+    square = torch.tensor([[1.0, -1.0, 0.0, 0.0, 0.02], [0.0, 0.0, 1.0, -1.0, 0.01]])
+    deformed = polygon(5).clone()
+    deformed[:, 0] = torch.tensor([math.cos(1.0), math.sin(1.0)])  # one vertex moved well off 72°
+    assert geometry(polygon(5)) == "pentagon"
+    assert geometry(deformed) == "deformed pentagon"
+    assert geometry(square) == "two antipodal pairs"
+    assert geometry(polygon(3)) == "triangle"
+    assert geometry(torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.05]])) == "orthogonal pair"
+    assert geometry(torch.tensor([[1.0, -1.0], [0.0, 0.0]])) == "antipodal pair"
+    assert geometry(polygon(6)) == "6 features"
+
+
+def test_geometry_2d_needs_two_dimensions():
+    with pytest.raises(ValueError, match="2 hidden dimensions"):
+        helpers.metrics.geometry_2d(torch.zeros(3, 5))
+
+
+def test_feature_phase_on_constructed_weights():
+    W = torch.tensor(
+        [
+            [[1.0, 0.0]],  # extra feature not represented
+            [[0.0, 1.0]],  # extra feature dedicated
+            [[1.0, -1.0]],  # antipodal pair
+        ]
+    )
+    assert helpers.metrics.feature_phase(W).tolist() == [0, 1, 2]
+    assert helpers.metrics.feature_phase(W, 0).tolist() == [1, 0, 2]
+    assert helpers.metrics.feature_phase(W[1]).item() == 1

@@ -1,8 +1,17 @@
+import numpy as np
 import pytest
 import torch
 
 import helpers
-from helpers.theory import critical_density_n2m1, n2m1_losses
+from helpers.theory import (
+    PHASES,
+    critical_density_n2m1,
+    interior_cells,
+    n2m1_losses,
+    n3m2_losses,
+    phase_grid,
+    phase_n3m2,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,3 +61,73 @@ def test_candidate_losses_match_monte_carlo():
 def test_bad_input(r, p):
     with pytest.raises(ValueError, match=r"relative_importance|density"):
         helpers.phase_n2m1(r, p)
+
+
+def test_linear_model_never_superposes():
+    for r in (0.1, 0.5, 2.0, 10.0):
+        for p in (0.01, 0.1, 0.5, 1.0):
+            phase = helpers.phase_n2m1(r, p, activation="linear")
+            assert phase == ("not represented" if r < 1 else "dedicated")
+
+
+def test_linear_antipodal_loss_matches_monte_carlo():
+    p, r = 0.2, 0.5
+    x = helpers.sparse_features(1, 400_000, 2, p, generator=torch.Generator().manual_seed(1))[0]
+    W = torch.tensor([[1.0, -1.0]])
+    out = x @ W.T @ W + p / 2  # the best bias: each feature's error is minus the other feature, plus its mean
+    measured = ((out - x).square() * torch.tensor([1.0, r])).sum(dim=1).mean().item()
+    assert measured == pytest.approx(n2m1_losses(r, p, activation="linear")["superposition"], rel=0.02)
+
+
+def test_n3m2_extra_feature_dedicated_when_more_important():
+    for p in (0.01, 0.1, 0.5, 1.0):
+        assert phase_n3m2(3.0, p) == "dedicated"
+
+
+@pytest.mark.parametrize("r", [0.1, 0.3, 0.7])
+def test_n3m2_left_half_has_the_n2m1_boundary(r):
+    p = critical_density_n2m1(r)
+    assert phase_n3m2(r, p * 0.97) == "superposition"
+    assert phase_n3m2(r, min(1.0, p * 1.03)) == "not represented"
+
+
+def test_n3m2_candidates_match_monte_carlo():
+    p, r = 0.25, 0.6
+    x = helpers.sparse_features(1, 400_000, 3, p, generator=torch.Generator().manual_seed(2))[0]
+    importance = torch.tensor([1.0, 1.0, r])
+
+    def loss(columns, b):
+        W = torch.tensor(columns, dtype=torch.float32).T  # [m=2, n=3] from the three feature directions
+        out = torch.relu(x @ W.T @ W + torch.tensor(b, dtype=torch.float32))
+        return ((out - x).square() * importance).sum(dim=1).mean().item()
+
+    measured = {
+        "W ⊥ [0,0,1]": loss([[1, 0], [0, 1], [0, 0]], [0, 0, p / 2]),
+        "W ⊥ [1,0,0]": loss([[0, 0], [1, 0], [0, 1]], [p / 2, 0, 0]),
+        "W ⊥ [0,1,1]": loss([[0, 1], [1, 0], [-1, 0]], [0, 0, 0]),
+        "W ⊥ [1,1,0]": loss([[1, 0], [-1, 0], [0, 1]], [0, 0, 0]),
+    }
+    for name, value in n3m2_losses(r, p).items():
+        assert measured[name] == pytest.approx(value, rel=0.02), name
+
+
+def test_phase_grid_orientation_and_interior_cells():
+    r = [0.1, 0.3, 3.0, 10.0]
+    p = [0.01, 0.05, 0.9, 1.0]
+    codes = phase_grid(helpers.phase_n2m1, r, p)
+    assert codes.shape == (4, 4)
+    assert PHASES[codes[0, 0]] == "superposition"  # sparse (first row), unimportant extra feature
+    assert PHASES[codes[3, 0]] == "not represented"
+    assert PHASES[codes[3, 3]] == "dedicated"
+    interior = interior_cells(np.array([[0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 1], [2, 2, 0, 1]]))
+    assert interior.tolist() == [
+        [True, True, False, False],
+        [True, True, False, False],
+        [False, False, False, False],
+        [False, False, False, False],
+    ]
+
+
+def test_interior_cells_needs_a_grid():
+    with pytest.raises(ValueError, match="codes"):
+        interior_cells(np.zeros(3))

@@ -86,6 +86,8 @@ def test_schedules():
         ({"best_of": 0}, ValueError, "best_of"),
         ({"weight_decay": -0.1}, ValueError, "weight_decay"),
         ({"learning_rate": 0.1}, TypeError, "unknown option"),
+        ({"init": "zeros"}, ValueError, "init"),
+        ({"init": "keep", "best_of": 2}, ValueError, "best_of"),
     ],
 )
 def test_bad_input(kwargs, error, match):
@@ -97,3 +99,30 @@ def test_bad_input(kwargs, error, match):
 def test_model_must_be_a_helpers_model():
     with pytest.raises(TypeError, match="model"):
         helpers.train(torch.nn.Linear(2, 2), density=0.5, steps=1)
+
+
+def test_init_keep_continues_from_the_given_weights():
+    """A hand-built optimum (two orthogonal features, the rest dropped at their mean) barely moves."""
+    model = helpers.ToyModel(4, 2, 2)
+    W = torch.zeros(2, 2, 4)
+    W[:, 0, 0] = W[:, 1, 1] = 1.0
+    b = torch.tensor([0.0, 0.0, 0.5, 0.5]).expand(2, 4)
+    model.set_parameters(W, b)
+    helpers.train(model, density=1.0, importance=torch.tensor([1.0, 1.0, 0.1, 0.1]), steps=20, lr=1e-3, init="keep")
+    assert (model.W - W).abs().max() < 0.05
+    fresh = helpers.ToyModel(4, 2, 2).set_parameters(W, b)
+    helpers.train(fresh, density=1.0, steps=1, lr=1e-3)  # default init="random" replaces the weights
+    assert (fresh.W - W).abs().max() > 0.1
+
+
+@pytest.mark.parametrize(
+    ("W", "b", "match"),
+    [
+        (torch.zeros(2, 2, 3), None, "W must have shape"),
+        (torch.zeros(2, 2, 4), torch.zeros(4), "b must have shape"),
+        ([[0.0]], None, "W must be a Tensor"),
+    ],
+)
+def test_set_parameters_checks_shapes(W, b, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        helpers.ToyModel(4, 2, 2).set_parameters(W, b)

@@ -1,0 +1,78 @@
+"""The figure functions draw without error, check their inputs, and encode values as documented."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from helpers import plotting, theory
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_phase_colours_follow_the_paper_code():
+    colours = plotting.phase_colours(np.array([0.0, 1.0, 1.0, 2.0]), np.array([0.0, 0.0, 1.0, 5.0]))
+    assert np.allclose(colours[0], 1.0)  # norm 0: white whatever the superposition
+    assert np.allclose(colours[1], matplotlib.colors.to_rgb(plotting.PHASE_COLOURS["dedicated"]))
+    assert np.allclose(colours[2], matplotlib.colors.to_rgb(plotting.PHASE_COLOURS["superposition"]))
+    assert np.allclose(colours[3], colours[2])  # both clipped to 1
+
+
+def test_log_edges_are_geometric_midpoints():
+    edges = plotting._log_edges(np.array([1.0, 10.0, 100.0]))
+    assert np.allclose(edges, [10**-0.5, 10**0.5, 10**1.5, 10**2.5])
+
+
+def test_phase_diagrams_draw():
+    r, p = np.logspace(-1, 1, 6), np.logspace(-2, 0, 5)
+    codes = theory.phase_grid(theory.phase_n2m1, r, p)
+    fig = plotting.plot_phase_theory(codes, r, p, boundaries=[(r, 0.5 * np.ones_like(r))])
+    assert fig.axes[0].get_xscale() == "log"
+    norm, overlap = np.ones((5, 6)), np.zeros((5, 6))
+    fig = plotting.plot_phase_empirical(norm, overlap, r, p, mismatch=np.eye(5, 6, dtype=bool))
+    assert len(fig.axes[0].collections) == 2  # the cells and the mismatch dots
+
+
+def test_features_2d_and_alignment():
+    W = torch.tensor([[[0.0, 1.0, -1.0], [1.0, 0.0, 0.0]]]).repeat(2, 1, 1)  # feature 0 points up already
+    fig = plotting.plot_features_2d(W, ["a", "b"], hidden=torch.rand(2, 10, 2), align=1)
+    assert len([ax for ax in fig.axes if ax.get_title()]) == 2
+    rotation = plotting._rotation_to_vertical(W[0], 1)  # feature 1 points along +x: turn it up
+    assert torch.allclose(rotation @ W[0][:, 1], torch.tensor([0.0, 1.0]), atol=1e-6)
+    small = torch.tensor([[0.01, 0.0], [0.0, 2.0]])  # feature 0 (almost) absent: align on the longest
+    assert torch.allclose(plotting._rotation_to_vertical(small, 0), torch.eye(2), atol=1e-6)
+
+
+def test_basic_results_and_geometry_losses_draw():
+    fig = plotting.plot_basic_results(torch.randn(3, 2, 6), torch.randn(3, 6), ["a", "b", "c"])
+    assert len(fig.axes) == 3 * 3 + 2  # three axes per panel and two colour bars
+    x = np.array([0.1, 1.0, 10.0])
+    plotting.plot_geometry_losses(
+        x, {"square": x, "pentagon": x[::-1]}, kept={"square": [1, 1, 0], "pentagon": [1, 1, 1]}
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: plotting.plot_features_2d(torch.zeros(2, 3, 5), ["a", "b"]), "n_panels, 2, n_features"),
+        (lambda: plotting.plot_features_2d(torch.zeros(2, 2, 5), ["a"]), "one label per panel"),
+        (
+            lambda: plotting.plot_basic_results(torch.zeros(2, 2, 5), torch.zeros(2, 4), ["a", "b"]),
+            "b \\[n_panels, n\\]",
+        ),
+        (lambda: plotting.plot_interference_grid(torch.zeros(2, 2, 5), ["a"]), "one label per panel"),
+        (lambda: plotting.plot_interference(torch.zeros(2, 2, 5)), "one instance"),
+    ],
+)
+def test_bad_shapes_are_named(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
