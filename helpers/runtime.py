@@ -31,11 +31,19 @@ def profile() -> str:
     return value
 
 
-def default_device() -> torch.device:
-    """CUDA if available, else Apple MPS, else CPU; env ``SUPERPOSITION_DEVICE`` overrides."""
-    forced = os.environ.get("SUPERPOSITION_DEVICE", "").strip()
+def default_device(device: str | torch.device | None = None) -> torch.device:
+    """The device the notebooks train on: ``device`` if given, else env ``SUPERPOSITION_DEVICE``, else
+    CUDA if available, else Apple MPS, else CPU. Asking for CUDA where there is none is an error."""
+    forced = device if device is not None else os.environ.get("SUPERPOSITION_DEVICE", "").strip()
     if forced:
-        return torch.device(forced)
+        source = "device" if device is not None else "SUPERPOSITION_DEVICE"
+        try:
+            chosen = torch.device(forced)
+        except (RuntimeError, TypeError) as error:
+            raise ValueError(f"{source} must name a torch device such as 'cpu' or 'cuda', got {forced!r}") from error
+        if chosen.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"{source} asks for {forced!r}, but this PyTorch sees no CUDA device; use 'cpu'")
+        return chosen
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():

@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 import helpers
 
@@ -28,3 +29,23 @@ def test_profile(monkeypatch):
 def test_device_override(monkeypatch):
     monkeypatch.setenv("SUPERPOSITION_DEVICE", "cpu")
     assert helpers.default_device().type == "cpu"
+
+
+def test_device_argument_overrides_the_environment(monkeypatch):
+    monkeypatch.setenv("SUPERPOSITION_DEVICE", "meta")
+    assert helpers.default_device("cpu").type == "cpu"
+    assert helpers.default_device().type == "meta"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_asking_for_missing_cuda_is_a_clear_error(monkeypatch):
+    with pytest.raises(ValueError, match="device asks for 'cuda'"):
+        helpers.default_device("cuda")
+    monkeypatch.setenv("SUPERPOSITION_DEVICE", "cuda")
+    with pytest.raises(ValueError, match="SUPERPOSITION_DEVICE asks for 'cuda'"):
+        helpers.default_device()
+
+
+def test_unknown_device_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="device must name a torch device"):
+        helpers.default_device("gpu0")
