@@ -1,0 +1,22 @@
+import pytest
+import torch
+
+from helpers import theory
+from helpers.phase import train_phase_diagram
+
+
+def test_phase_diagram_far_from_boundaries_matches_theory():
+    r = torch.tensor([0.1, 10.0])
+    p = torch.tensor([0.02, 1.0])
+    diagram = train_phase_diagram(2, 1, r, p, steps=1500, lr=1e-2, schedule="cosine", best_of=3, seed=1)
+    assert diagram.norm.shape == diagram.superposition.shape == (2, 2)
+    assert diagram.W.shape == (2, 2, 1, 2)
+    expected = theory.phase_grid(theory.phase_n2m1, r.tolist(), p.tolist())
+    assert (diagram.phase == expected).all()
+
+
+def test_phase_diagram_checks_its_input():
+    with pytest.raises(ValueError, match="n_features must be at least 2"):
+        train_phase_diagram(1, 1, torch.ones(2), torch.ones(2), steps=1)
+    with pytest.raises(ValueError, match="at least one value"):
+        train_phase_diagram(2, 1, torch.ones(0), torch.ones(2), steps=1)
