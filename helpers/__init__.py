@@ -4,7 +4,7 @@ Every notebook imports this package for data, models, training, metrics, theory 
 below form the public API that the book's design fixes; the submodules hold the rest."""
 
 from . import book, checks, metrics, plotting, published, theory
-from .data import SparseSampler, sparse_features
+from .data import SparseSampler, feature_sets, sparse_features
 from .metrics import (
     antipodal_partner_cosine,
     dimensions_per_feature,
@@ -37,6 +37,7 @@ __all__ = [
     "feature_cosines",
     "feature_dimensionality",
     "feature_norms",
+    "feature_sets",
     "metrics",
     "phase_n2m1",
     "plotting",

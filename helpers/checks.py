@@ -80,3 +80,30 @@ def check_phase_n2m1(student: Callable[[float, float], str]) -> str:
                 return f"✘ at relative importance {r:.3g} and density {p:.3g}: expected {expected!r}, got {got!r}"
             checked += 1
     return f"✔ correct: your phase diagram matches the closed form at all {checked} grid points"
+
+
+def check_anticorrelated_pair(student: Callable[[int, float, torch.Generator], Tensor]) -> str:
+    """Check a generator ``pair(batch_size, p, generator) -> Tensor[batch_size, 2]`` of an anticorrelated
+    pair: the two features are never present together, each is present with probability exactly ``p``
+    (within 0.005 on 200,000 samples) and present values lie in (0, 1)."""
+    n = 200_000
+    for p in (0.05, 0.3, 0.5):
+        try:
+            x = torch.as_tensor(student(n, p, torch.Generator().manual_seed(1)), dtype=torch.float32)
+        except Exception as error:  # report any failure of the student's code as feedback
+            return f"✘ pair raised {type(error).__name__} at p = {p}: {error}"
+        if tuple(x.shape) != (n, 2):
+            return f"✘ at p = {p}: expected shape [{n}, 2], got {list(x.shape)}"
+        present = x > 0
+        if bool(present.all(dim=1).any()):
+            return f"✘ at p = {p}: both features are present in {int(present.all(dim=1).sum())} samples; never allowed"
+        marginals = present.float().mean(dim=0)
+        if bool(((marginals - p).abs() > 0.005).any()):
+            return (
+                f"✘ at p = {p}: the features are present with probabilities {marginals[0]:.4f} and "
+                f"{marginals[1]:.4f}; each should be {p}"
+            )
+        values = x[present]
+        if bool((values >= 1).any()) or bool((x < 0).any()):
+            return f"✘ at p = {p}: values must lie in [0, 1)"
+    return "✔ correct: never together, each feature present with probability p, values uniform"

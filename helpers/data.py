@@ -131,3 +131,89 @@ class SparseSampler:
         if self.n_streams > 1:  # every instance gets its stream's draws; then transform in place
             u = torch.index_select(u, 0, self._stream_index, out=out)
         return sparse_from_uniform(u, self._density_feature_major, out=out).transpose(1, 2)
+
+
+SET_KINDS = ("independent", "correlated", "anticorrelated")
+
+
+def _check_sets(sets) -> list[tuple[str, int]]:
+    if isinstance(sets, (str, bytes)) or not hasattr(sets, "__iter__"):
+        raise TypeError(f"sets must be a sequence of (kind, size) pairs, got {sets!r}")
+    checked = []
+    for entry in sets:
+        if not (isinstance(entry, (tuple, list)) and len(entry) == 2):
+            raise TypeError(f"sets must be a sequence of (kind, size) pairs, got the entry {entry!r}")
+        kind, size = entry
+        checked.append((validation.choice("sets kind", kind, SET_KINDS), validation.positive_int("sets size", size)))
+    if not checked:
+        raise ValueError("sets must hold at least one (kind, size) pair")
+    return checked
+
+
+def feature_sets(
+    n_instances: int,
+    batch_size: int,
+    sets,
+    density: float | Tensor,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """Features in sets, composable in one batch: ``sets`` is a sequence of ``(kind, size)`` pairs,
+    e.g. ``[("correlated", 2), ("anticorrelated", 2)]``; the features of each set follow each other.
+
+    - ``"independent"``: every feature present with probability ``density``, as ``sparse_features``;
+    - ``"correlated"``: one draw per set decides whether *all* its features are present (probability
+      ``density``) or all zero;
+    - ``"anticorrelated"``: at most one feature of the set is present, each with probability exactly
+      ``density`` (ARENA's definition; the paper's instead activates the set with probability 1−S and
+      then one feature at random, (1−S)/k each). Needs ``density ≤ 1/size``.
+
+    Present features are ~ U[0, 1), independently. ``density``: float or ``Tensor[n_instances]``.
+    Returns ``Tensor[n_instances, batch_size, n_features]`` with ``n_features`` the sum of the sizes."""
+    n_instances = validation.positive_int("n_instances", n_instances)
+    batch_size = validation.positive_int("batch_size", batch_size)
+    checked = _check_sets(sets)
+    if device is None and generator is not None:
+        device = generator.device
+    p = validation.broadcastable(
+        "density", density, n_instances, 1, vector="instances", low=0.0, high=1.0, device=device
+    )
+    for kind, size in checked:
+        if kind == "anticorrelated" and float(p.max()) * size > 1 + 1e-6:
+            raise ValueError(
+                f"density {float(p.max()):g} is above the largest feasible value 1/{size} = {1 / size:.4g} for an "
+                f"anticorrelated set of {size} features (each is present with probability exactly density, "
+                "and at most one at a time)"
+            )
+    parts = []
+    for kind, size in checked:
+        values = torch.rand(n_instances, batch_size, size, generator=generator, device=device)
+        if kind == "independent":
+            parts.append(sparse_from_uniform(values, p, out=values))
+            continue
+        gate = torch.rand(n_instances, batch_size, 1, generator=generator, device=device)
+        if kind == "correlated":
+            parts.append(values * (gate < p))
+        else:  # feature j is present iff the set's draw lands in [j·p, (j+1)·p)
+            which = torch.floor(gate / p.clamp_min(torch.finfo(torch.float32).tiny))
+            parts.append(values * (which == torch.arange(size, device=values.device)))
+    return torch.cat(parts, dim=2)
+
+
+class SetSampler:
+    """Batches of ``feature_sets`` for the trainer (the counterpart of ``SparseSampler`` for
+    structured data): every instance draws independently from one generator seeded with ``seed``.
+    ``density``: ``Tensor[n_instances, 1, 1]``."""
+
+    def __init__(self, sets, density: Tensor, *, seed: int, device: torch.device | str | None = None) -> None:
+        self.sets = _check_sets(sets)
+        self.n_features = sum(size for _, size in self.sets)
+        self.density = density.to(device=device, dtype=torch.float32).reshape(-1)
+        self.n_instances = self.density.shape[0]
+        self.generator = torch.Generator(device=self.density.device).manual_seed(derived_seed(seed, 0, 0))
+        feature_sets(self.n_instances, 1, self.sets, self.density, device=self.density.device)  # check early
+
+    def sample(self, batch_size: int, *, reuse: bool = False) -> Tensor:
+        """``Tensor[n_instances, batch_size, n_features]`` (``reuse`` is accepted for the trainer and ignored)."""
+        return feature_sets(self.n_instances, batch_size, self.sets, self.density, generator=self.generator)

@@ -169,6 +169,8 @@ def plot_interference(
     image = ax.imshow(gram, cmap=INTERFERENCE_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
     ax.set_xlabel("feature j")
     ax.set_ylabel("feature i")
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax.grid(False)
     if title:
         ax.set_title(title)

@@ -15,7 +15,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from . import validation
-from .data import SparseSampler, derived_seed, replicate_index
+from .data import SetSampler, SparseSampler, derived_seed, replicate_index
 from .models import InstanceModel
 from .runtime import progress_enabled
 
@@ -31,6 +31,7 @@ OPTIONS = {
     "best_of": 1,
     "init_scale": 1.0,
     "init": "random",  # or "keep": continue from the model's current weights
+    "feature_sets": None,  # e.g. [("correlated", 2), ("anticorrelated", 2)]: structured data instead
     "log_every": None,  # default: 100 evenly spaced logs
     "eval_batch_size": 16384,
     "progress": None,  # None: on in notebooks and terminals, off in CI
@@ -91,7 +92,9 @@ def train(
     the one with the lowest evaluation loss, as the paper did for luck-dependent geometry),
     ``init_scale`` (multiplies the initial weights), ``init`` ("random": a fresh initialisation from
     ``seed``; "keep": start from the model's current weights, e.g. a hand-built geometry, which needs
-    ``best_of=1``), ``log_every`` (steps between history entries),
+    ``best_of=1``), ``feature_sets`` (None: independent features; or ``(kind, size)`` pairs for
+    ``helpers.data.feature_sets``, correlated or anticorrelated sets, with a per-instance density),
+    ``log_every`` (steps between history entries),
     ``eval_batch_size`` (16384), ``progress`` (None: automatic), ``description`` (progress-bar label).
 
     The same ``seed`` gives identical weights. The model's weights are replaced by the trained ones.
@@ -140,9 +143,21 @@ def train(
     if init == "random":
         init_generator = torch.Generator(device=device).manual_seed(derived_seed(seed, INIT_STREAM))
         work.reset_parameters(init_generator, init_scale)
-    sampler = SparseSampler(
-        density_t, n_features, seed=seed, streams=replicate_index(density_t, importance_t), device=device
-    )
+    sets = opts["feature_sets"]
+    if sets is None:
+        sampler = SparseSampler(
+            density_t, n_features, seed=seed, streams=replicate_index(density_t, importance_t), device=device
+        )
+        evaluation = SparseSampler(density_t, n_features, seed=derived_seed(seed, EVAL_STREAM), device=device)
+    else:
+        if density_t.shape[2] != 1:
+            raise ValueError("with feature_sets, density must be a float or a Tensor[n_instances] (one per instance)")
+        sampler = SetSampler(sets, density_t, seed=seed, device=device)
+        evaluation = SetSampler(sets, density_t, seed=derived_seed(seed, EVAL_STREAM), device=device)
+        if sampler.n_features != n_features:
+            raise ValueError(
+                f"feature_sets describe {sampler.n_features} features, but the model has n_features = {n_features}"
+            )
     optimizer = torch.optim.AdamW(work.parameters(), lr=lr, weight_decay=weight_decay)
 
     show = progress_enabled() if opts["progress"] is None else bool(opts["progress"])
@@ -166,7 +181,6 @@ def train(
     loop_seconds = time.perf_counter() - loop_started
 
     with torch.no_grad():
-        evaluation = SparseSampler(density_t, n_features, seed=derived_seed(seed, EVAL_STREAM), device=device)
         candidate = evaluate(work, evaluation, importance_t, eval_batch_size, batch_size).reshape(n_instances, best_of)
     check_finite(candidate.flatten(), steps, lr)
     best = candidate.argmin(dim=1)

@@ -75,3 +75,22 @@ def test_phase_check_accepts_the_closed_form_and_rejects_wrong_ones():
     assert checks.check_phase_n2m1(correct).startswith("✔ correct")
     assert "expected" in checks.check_phase_n2m1(forgets_the_bias)
     assert "must return one of" in checks.check_phase_n2m1(misspelled)
+
+
+def test_anticorrelated_check_accepts_one_draw_and_rejects_naive_generators():
+    def one_draw(n, p, generator):
+        u = torch.rand(n, generator=generator)
+        values = torch.rand(n, 2, generator=generator)
+        return values * torch.stack([u < p, u >= 1 - p], dim=1)
+
+    def sequential(n, p, generator):  # the second feature only where the first is absent: p(1 − p)
+        first = torch.rand(n, generator=generator) < p
+        second = (torch.rand(n, generator=generator) < p) & ~first
+        return torch.rand(n, 2, generator=generator) * torch.stack([first, second], dim=1)
+
+    def independent(n, p, generator):
+        return torch.rand(n, 2, generator=generator) * (torch.rand(n, 2, generator=generator) < p)
+
+    assert checks.check_anticorrelated_pair(one_draw).startswith("✔ correct")
+    assert "each should be" in checks.check_anticorrelated_pair(sequential)
+    assert "never allowed" in checks.check_anticorrelated_pair(independent)

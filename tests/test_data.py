@@ -106,3 +106,39 @@ def test_sampler_reuses_its_buffer_only_when_asked():
     b = sampler.sample(8, reuse=True)
     assert a.data_ptr() == b.data_ptr()
     assert sampler.sample(8).data_ptr() != a.data_ptr()
+
+
+def test_feature_sets_co_occurrence_and_marginals():
+    density = torch.tensor([0.05, 0.2, 0.45])
+    sets = [("correlated", 3), ("anticorrelated", 2), ("independent", 2)]
+    x = helpers.data.feature_sets(3, 100_000, sets, density, generator=torch.Generator().manual_seed(0))
+    assert x.shape == (3, 100_000, 7)
+    present = x > 0
+    correlated, anti = present[..., :3], present[..., 3:5]
+    assert (correlated == correlated[..., :1]).all(), "a correlated set is all present or all absent"
+    assert not (anti.all(dim=-1)).any(), "two anticorrelated features are never present together"
+    marginals = present.float().mean(dim=1)  # [instances, features]
+    assert (marginals - density[:, None]).abs().max() < 0.005
+    values = x[present]
+    assert 0.0 < values.min() and values.max() < 1.0 and abs(values.mean().item() - 0.5) < 0.01
+
+
+def test_anticorrelated_density_above_feasible_is_refused():
+    with pytest.raises(ValueError, match="largest feasible value 1/3"):
+        helpers.data.feature_sets(1, 10, [("anticorrelated", 3)], 0.4)
+    helpers.data.feature_sets(1, 10, [("anticorrelated", 2)], 0.5)  # exactly 1/k is feasible
+
+
+@pytest.mark.parametrize(
+    ("sets", "error", "match"),
+    [
+        ([("clustered", 2)], ValueError, "sets kind"),
+        ([("correlated", 0)], ValueError, "sets size"),
+        ([], ValueError, "at least one"),
+        ("correlated", TypeError, "sequence of \\(kind, size\\) pairs"),
+        ([("correlated",)], TypeError, "sequence of \\(kind, size\\) pairs"),
+    ],
+)
+def test_feature_sets_bad_input(sets, error, match):
+    with pytest.raises(error, match=match):
+        helpers.data.feature_sets(1, 10, sets, 0.1)

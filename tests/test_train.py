@@ -126,3 +126,16 @@ def test_init_keep_continues_from_the_given_weights():
 def test_set_parameters_checks_shapes(W, b, match):
     with pytest.raises((ValueError, TypeError), match=match):
         helpers.ToyModel(4, 2, 2).set_parameters(W, b)
+
+
+def test_training_on_feature_sets():
+    sets = [("correlated", 2), ("anticorrelated", 2)]
+    model = helpers.ToyModel(4, 2, 2)
+    result = helpers.train(model, density=torch.tensor([0.05, 0.2]), steps=200, lr=1e-2, feature_sets=sets)
+    assert result.loss.shape == (2,) and torch.isfinite(result.loss).all()
+    with pytest.raises(ValueError, match="feature_sets describe 3 features"):
+        helpers.train(model, density=0.1, steps=1, feature_sets=[("correlated", 3)])
+    with pytest.raises(ValueError, match="largest feasible"):
+        helpers.train(model, density=0.9, steps=1, feature_sets=sets)
+    with pytest.raises(ValueError, match="one per instance"):
+        helpers.train(model, density=torch.full((2, 4), 0.1), steps=1, feature_sets=sets)
