@@ -16,7 +16,7 @@ from .metrics import (
 from .models import ACTIVATIONS, InstanceModel, ToyModel
 from .runtime import base_seed, default_device, profile, tune_allocator
 from .theory import phase_n2m1
-from .train import TrainResult, train
+from .train import TrainResult, log_spaced_steps, train
 
 __version__ = "0.1.0"
 
@@ -38,6 +38,7 @@ __all__ = [
     "feature_dimensionality",
     "feature_norms",
     "feature_sets",
+    "log_spaced_steps",
     "metrics",
     "phase_n2m1",
     "plotting",

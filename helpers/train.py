@@ -31,6 +31,7 @@ OPTIONS = {
     "best_of": 1,
     "init_scale": 1.0,
     "init": "random",  # or "keep": continue from the model's current weights
+    "checkpoints": None,  # steps after which to record the weights and the loss (see log_spaced_steps)
     "feature_sets": None,  # e.g. [("correlated", 2), ("anticorrelated", 2)]: structured data instead
     "log_every": None,  # default: 100 evenly spaced logs
     "eval_batch_size": 16384,
@@ -46,8 +47,11 @@ class TrainResult:
     ``loss``: ``Tensor[n_instances]``, the final importance-weighted MSE of each instance (mean over
     batch and features) on a fresh evaluation batch. ``history``: ``Tensor[n_logs, n_instances]``, the
     training-batch loss at ``history_steps``. ``candidate_losses``: ``Tensor[n_instances, best_of]``,
-    the evaluation loss of every fit that best-of-k selection chose from. ``seconds``: wall time of the
-    whole call; ``loop_seconds``: of the training loop alone (what benchmarks divide by the steps).
+    the evaluation loss of every fit that best-of-k selection chose from. ``checkpoints`` (when asked
+    for): ``"step"`` ``[k]``, ``"W"`` ``[k, n_instances, n_hidden, n_features]``, ``"b"``
+    ``[k, n_instances, n_features]`` and ``"loss"`` ``[k, n_instances]`` (the training-batch loss).
+    ``seconds``: wall time of the whole call; ``loop_seconds``: of the training loop alone (what
+    benchmarks divide by the steps).
     """
 
     loss: Tensor
@@ -57,6 +61,7 @@ class TrainResult:
     seconds: float
     loop_seconds: float
     options: dict = field(default_factory=dict)
+    checkpoints: dict[str, Tensor] | None = None
 
 
 def lr_factor(step: int, steps: int, schedule: str, warmup_steps: int) -> float:
@@ -94,7 +99,8 @@ def train(
     ``seed``; "keep": start from the model's current weights, e.g. a hand-built geometry, which needs
     ``best_of=1``), ``feature_sets`` (None: independent features; or ``(kind, size)`` pairs for
     ``helpers.data.feature_sets``, correlated or anticorrelated sets, with a per-instance density),
-    ``log_every`` (steps between history entries),
+    ``checkpoints`` (a sequence of 0-based steps: after each, the trainer records the weights ``W``,
+    the bias and the training loss, in ``TrainResult.checkpoints``), ``log_every`` (steps between history entries),
     ``eval_batch_size`` (16384), ``progress`` (None: automatic), ``description`` (progress-bar label).
 
     The same ``seed`` gives identical weights. The model's weights are replaced by the trained ones.
@@ -122,6 +128,9 @@ def train(
         raise ValueError(f"init='keep' trains the model's current weights once; it needs best_of=1, got {best_of}")
     log_every = opts["log_every"]
     log_every = max(1, steps // 100) if log_every is None else validation.positive_int("log_every", log_every)
+    checkpoint_steps = checked_checkpoints(opts["checkpoints"], steps)
+    if checkpoint_steps and not (hasattr(model, "W") and hasattr(model, "b")):
+        raise TypeError(f"checkpoints record W and b; {type(model).__name__} has no W and b")
 
     device = next(model.parameters()).device
     n_instances, n_features = model.n_instances, model.n_features
@@ -162,15 +171,19 @@ def train(
 
     show = progress_enabled() if opts["progress"] is None else bool(opts["progress"])
     history, history_steps = [], []
+    recorded: list[tuple[int, Tensor, Tensor, Tensor]] = []
     loop_started = time.perf_counter()
     with tqdm(total=steps, desc=opts["description"], disable=not show, leave=False) as bar:
         for step in range(steps):
             for group in optimizer.param_groups:
                 group["lr"] = lr * lr_factor(step, steps, schedule, warmup_steps)
-            log_now = step % log_every == 0 or step == steps - 1
+            checkpoint_now = step in checkpoint_steps
+            log_now = step % log_every == 0 or step == steps - 1 or checkpoint_now
             x = sampler.sample(batch_size, reuse=True)
             loss = work.backward_loss(x, importance_arg, need_loss=log_now)
             optimizer.step()
+            if checkpoint_now:
+                recorded.append((step, work.W.detach().clone(), work.b.detach().clone(), loss))
             if log_now:
                 check_finite(loss, step, lr)
                 history.append(loss)
@@ -196,6 +209,14 @@ def train(
         seconds=time.perf_counter() - started,
         loop_seconds=loop_seconds,
         options={"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, **opts},
+        checkpoints=None
+        if not recorded
+        else {
+            "step": torch.tensor([r[0] for r in recorded]),
+            "W": torch.stack([r[1][chosen] for r in recorded]).cpu(),
+            "b": torch.stack([r[2][chosen] for r in recorded]).cpu(),
+            "loss": torch.stack([r[3][chosen] for r in recorded]).cpu(),
+        },
     )
 
 
@@ -232,3 +253,27 @@ def check_finite(loss: Tensor, step: int, lr: float) -> None:
             f"the loss became non-finite at step {step} (instances {instances}); training diverged — "
             f"try a smaller lr (was {lr}) or check density and importance"
         )
+
+
+def log_spaced_steps(steps: int, n: int) -> list[int]:
+    """About ``n`` distinct 0-based steps from 0 to ``steps − 1``, evenly spaced in log(step + 1): dense
+    early, where learning dynamics move fast, sparse late. For ``train(..., checkpoints=...)``."""
+    steps = validation.positive_int("steps", steps)
+    n = validation.positive_int("n", n)
+    points = torch.logspace(0, math.log10(steps), n, dtype=torch.float64).round().long() - 1
+    return sorted(set(points.clamp(0, steps - 1).tolist()))
+
+
+def checked_checkpoints(checkpoints, steps: int) -> frozenset[int]:
+    """The checkpoint steps as a set, each an integer in [0, steps)."""
+    if checkpoints is None:
+        return frozenset()
+    if isinstance(checkpoints, (str, bytes)) or not hasattr(checkpoints, "__iter__"):
+        raise TypeError(f"checkpoints must be a sequence of steps, got {checkpoints!r}")
+    chosen = frozenset(
+        validation.non_negative_int("checkpoints step", int(s) if isinstance(s, Tensor) else s) for s in checkpoints
+    )
+    late = sorted(s for s in chosen if s >= steps)
+    if late:
+        raise ValueError(f"checkpoints must be steps in [0, {steps}), got {late[:5]}")
+    return chosen

@@ -139,3 +139,32 @@ def test_training_on_feature_sets():
         helpers.train(model, density=0.9, steps=1, feature_sets=sets)
     with pytest.raises(ValueError, match="one per instance"):
         helpers.train(model, density=torch.full((2, 4), 0.1), steps=1, feature_sets=sets)
+
+
+def test_checkpoints_record_weights_and_loss():
+    steps = 120
+    marks = helpers.log_spaced_steps(steps, 10)
+    assert marks[0] == 0 and marks[-1] == steps - 1 and marks == sorted(set(marks))
+    model = small_model(2)
+    result = helpers.train(model, density=0.2, steps=steps, lr=1e-2, seed=3, checkpoints=marks, best_of=2)
+    checkpoints = result.checkpoints
+    assert checkpoints["step"].tolist() == marks
+    assert checkpoints["W"].shape == (len(marks), 2, 2, 5) and checkpoints["b"].shape == (len(marks), 2, 5)
+    assert checkpoints["loss"].shape == (len(marks), 2)
+    torch.testing.assert_close(checkpoints["W"][-1], model.W.detach())  # the last step is the final model
+    torch.testing.assert_close(checkpoints["b"][-1], model.b.detach())
+    assert helpers.train(model, density=0.2, steps=5).checkpoints is None
+
+
+def test_checkpoints_follow_one_run_exactly():
+    a, b = small_model(1), small_model(1)
+    result = helpers.train(a, density=0.2, steps=30, lr=1e-2, seed=4, checkpoints=[9])
+    helpers.train(b, density=0.2, steps=10, lr=1e-2, seed=4)  # the same run, stopped after step 9
+    # a constant schedule: the first 10 steps of both runs are identical
+    torch.testing.assert_close(result.checkpoints["W"][0], b.W.detach())
+
+
+@pytest.mark.parametrize(("checkpoints", "error"), [([5, 50], ValueError), ([-1], ValueError), ("0", TypeError)])
+def test_bad_checkpoints(checkpoints, error):
+    with pytest.raises(error, match="checkpoints"):
+        helpers.train(small_model(), density=0.5, steps=10, checkpoints=checkpoints)
