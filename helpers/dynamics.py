@@ -37,7 +37,8 @@ def loss_plateaus(steps, loss, *, max_slope: float = 0.02, min_decades: float = 
     ``max_slope`` in log10(loss) per decade of steps. A plateau is a run of such flat segments that
     spans at least ``min_decades`` decades of steps. ``steps``, ``loss``: ``[n_samples]``, steps ≥ 0
     increasing, loss > 0. Returns the plateaus in order."""
-    x = torch.log10(_as_1d("steps", steps) + 1.0)
+    step_values = _as_1d("steps", steps)
+    x = torch.log10(step_values + 1.0)
     y = torch.log10(_as_1d("loss", loss).clamp_min(1e-30))
     if x.shape != y.shape:
         raise ValueError(f"steps and loss must have the same length, got {x.numel()} and {y.numel()}")
@@ -57,7 +58,6 @@ def loss_plateaus(steps, loss, *, max_slope: float = 0.02, min_decades: float = 
     plateaus = []
     for k, (a, b) in enumerate(runs):
         following = levels[k + 1] if k + 1 < len(runs) else float(10 ** y[-1])
-        step_values = _as_1d("steps", steps)
         plateaus.append(Plateau(int(step_values[a]), int(step_values[b]), levels[k], 1 - following / levels[k]))
     return plateaus
 
