@@ -3,7 +3,7 @@
 Every notebook imports this package for data, models, training, metrics, theory and plots. The names
 below form the public API that the book's design fixes; the submodules hold the rest."""
 
-from . import book, checks, metrics, plotting, published, theory
+from . import book, checks, dynamics, metrics, plotting, published, theory
 from .data import SparseSampler, feature_sets, sparse_features
 from .metrics import (
     antipodal_partner_cosine,
@@ -34,6 +34,7 @@ __all__ = [
     "checks",
     "default_device",
     "dimensions_per_feature",
+    "dynamics",
     "feature_cosines",
     "feature_dimensionality",
     "feature_norms",
