@@ -107,3 +107,28 @@ def check_anticorrelated_pair(student: Callable[[int, float, torch.Generator], T
         if bool((values >= 1).any()) or bool((x < 0).any()):
             return f"✘ at p = {p}: values must lie in [0, 1)"
     return "✔ correct: never together, each feature present with probability p, values uniform"
+
+
+def check_effective_rank(student: Callable[[Tensor, float], Tensor]) -> str:
+    """Check ``effective_rank(W, fraction) -> Tensor[n_instances]``: the number of singular values of
+    each instance's ``W: [n_instances, m, n]`` above ``fraction`` times its largest singular value."""
+    from .dynamics import effective_rank
+
+    cases = dict(_cases())
+    tiny = torch.eye(3, 6).unsqueeze(0) * torch.tensor([1.0, 0.2, 0.01]).view(1, 3, 1)
+    cases["singular values 1, 0.2 and 0.01"] = tiny
+    for fraction in (0.1, 0.3):
+        for name, W in cases.items():
+            expected = effective_rank(W, fraction=fraction)
+            try:
+                got = torch.as_tensor(student(W.clone(), fraction))
+            except Exception as error:  # report any failure of the student's code as feedback
+                return f"✘ effective_rank raised {type(error).__name__} on {name}: {error}"
+            if got.shape != expected.shape:
+                return f"✘ effective_rank on {name}: expected shape {list(expected.shape)}, got {list(got.shape)}"
+            if not torch.equal(got.long(), expected.long()):
+                return (
+                    f"✘ effective_rank on {name} with fraction {fraction}: expected {expected.tolist()}, "
+                    f"got {got.tolist()}"
+                )
+    return f"✔ correct: effective_rank matches the reference on {len(cases)} cases at two fractions"

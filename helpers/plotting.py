@@ -497,3 +497,148 @@ def plot_geometry_losses(
     if title:
         ax.set_title(title)
     return fig
+
+
+def _shade_plateaus(ax: Axes, plateaus) -> None:
+    """Grey bands over ``dynamics.Plateau`` spans (steps drawn as step + 1 on a log axis)."""
+    for plateau in plateaus or ():
+        ax.axvspan(plateau.start + 1, plateau.end + 1, color="0.88", zorder=0, lw=0)
+
+
+def plot_loss_history(
+    steps,
+    loss,
+    *,
+    references: dict[str, float] | None = None,
+    plateaus=None,
+    labels: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Loss against step + 1, both on log axes. ``loss``: ``[n_samples]`` or ``[n_samples, n_runs]``
+    (one line per run); ``references``: name → loss of a known solution, drawn as labelled dashed
+    lines; ``plateaus``: ``dynamics.Plateau`` spans to shade (e.g. of the first run)."""
+    fig, ax = _axes(ax, (6.4, 3.4))
+    x = _numpy(steps) + 1
+    y = _numpy(loss)
+    y = y[:, None] if y.ndim == 1 else y
+    _shade_plateaus(ax, plateaus)
+    for run in range(y.shape[1]):
+        label = labels[run] if labels is not None else None
+        ax.plot(x, y[:, run], lw=1.3 if y.shape[1] == 1 else 1.0, alpha=1.0 if y.shape[1] == 1 else 0.75, label=label)
+    for name, level in (references or {}).items():
+        ax.axhline(level, color="0.3", lw=0.9, ls="--", zorder=1)
+        ax.annotate(
+            name,
+            (0.0, level),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 2),
+            textcoords="offset points",
+            va="bottom",
+            fontsize=8,
+            color="0.25",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (log scale)")
+    ax.set_ylabel("loss (fixed evaluation batch)")
+    if labels is not None:
+        ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_dimensionality_history(
+    steps,
+    dimensionality,
+    loss,
+    *,
+    plateaus=None,
+    levels: dict[str, float] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """The paper's learning-dynamics figure: every feature's ``D_i`` against the step (log scale),
+    coloured by where it ends, with the loss beneath on the same step axis. ``dimensionality``:
+    ``[n_samples, n_features]``; ``loss``: ``[n_samples]``; ``plateaus`` shades the loss plateaus on
+    both panels; ``levels`` (name → D) draws guide lines (default: 1/2 and 0)."""
+    D = _numpy(dimensionality)
+    if D.ndim != 2 or D.shape[0] != len(_numpy(steps)):
+        raise ValueError(f"dimensionality must be [n_samples = {len(_numpy(steps))}, n_features], got {list(D.shape)}")
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(7.6, 5.6), sharex=True, height_ratios=(2.2, 1), layout="constrained"
+    )
+    x = _numpy(steps) + 1
+    _shade_plateaus(top, plateaus)
+    colours = mpl.colormaps["viridis"](np.clip(D[-1] / max(float(D[-1].max()), 1e-12), 0, 1) * 0.85)
+    for feature in np.argsort(D[-1]):
+        top.plot(x, D[:, feature], color=colours[feature], lw=0.8, alpha=0.8)
+    for name, level in (levels or {"pair\n1/2": 0.5, "absent\n0": 0.0}).items():
+        top.axhline(level, color="0.35", lw=0.8, ls="--", zorder=1)
+        top.annotate(
+            name, (1.0, level), xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
+            ha="left", va="center", fontsize=8, color="0.25",
+        )  # fmt: skip
+    top.set_ylabel("feature dimensionality  D_i")
+    top.set_ylim(-0.02, max(0.6, float(D.max()) + 0.05))
+    top.set_title(title or "Features jump between dimensionality levels as the loss steps down")
+    plot_loss_history(steps, loss, plateaus=plateaus, ax=bottom)
+    bottom.set_ylabel("loss")
+    return fig
+
+
+def plot_features_3d(
+    weights,
+    titles: Sequence[str],
+    *,
+    groups: Sequence[int] | None = None,
+    group_names: Sequence[str] | None = None,
+    common_scale: bool = False,
+    suptitle: str | None = None,
+) -> Figure:
+    """The feature vectors ``W_i`` of a 3-D hidden space as arrows from the origin, one panel per
+    entry of ``weights`` (``[n_panels, 3, n_features]``, e.g. one run at several checkpoints). Each
+    panel is drawn in the basis of its own singular vectors (largest spread along the first axis), so
+    a feature set living in a line or a plane looks like one. ``groups``: a group index per feature
+    (e.g. its correlated set), which picks the colour family. Each panel is scaled to its longest
+    arrow (its length is printed under the title) unless ``common_scale``."""
+    W = _numpy(weights)
+    if W.ndim != 3 or W.shape[1] != 3:
+        raise ValueError(f"weights must be [n_panels, 3, n_features], got {list(W.shape)}")
+    if len(titles) != W.shape[0]:
+        raise ValueError(f"titles must have one entry per panel ({W.shape[0]}), got {len(titles)}")
+    n_features = W.shape[2]
+    groups = np.zeros(n_features, dtype=int) if groups is None else np.asarray(groups)
+    families = ["Blues", "Oranges", "Greens", "Purples"]
+    colours = []
+    for feature in range(n_features):
+        members = np.flatnonzero(groups == groups[feature])
+        shade = 0.45 + 0.45 * (np.searchsorted(members, feature) / max(len(members) - 1, 1))
+        colours.append(mpl.colormaps[families[groups[feature] % len(families)]](shade))
+    n_columns = W.shape[0] if W.shape[0] <= 4 else math.ceil(W.shape[0] / 2)
+    n_rows = math.ceil(W.shape[0] / n_columns)
+    fig = plt.figure(figsize=(3.1 * n_columns, 3.3 * n_rows + 0.3), layout="constrained")
+    longest = np.linalg.norm(W, axis=1).max(axis=1)  # [n_panels]
+    for panel, (w, title) in enumerate(zip(W, titles, strict=True)):
+        ax = fig.add_subplot(n_rows, n_columns, panel + 1, projection="3d")
+        limit = 1.05 * float(longest.max() if common_scale else max(longest[panel], 1e-12))
+        u, _, _ = np.linalg.svd(w, full_matrices=False)
+        rotated = u.T @ w
+        for feature in range(n_features):
+            ax.quiver(0, 0, 0, *rotated[:, feature], color=colours[feature], lw=2.2, arrow_length_ratio=0.12)
+        ax.set(xlim=(-limit, limit), ylim=(-limit, limit), zlim=(-limit, limit))
+        ax.set_box_aspect((1, 1, 1))
+        ax.set_xticklabels([])
+        ax.set_yticklabels([])
+        ax.set_zticklabels([])
+        ax.set_title(title if common_scale else f"{title}\nlongest ‖W_i‖ = {longest[panel]:.2f}", fontsize=9)
+        ax.view_init(elev=22, azim=35)
+    if group_names is not None:
+        handles = [
+            mpl.lines.Line2D([], [], color=mpl.colormaps[families[g % len(families)]](0.7), lw=2.5, label=name)
+            for g, name in enumerate(group_names)
+        ]
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig

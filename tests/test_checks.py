@@ -94,3 +94,24 @@ def test_anticorrelated_check_accepts_one_draw_and_rejects_naive_generators():
     assert checks.check_anticorrelated_pair(one_draw).startswith("✔ correct")
     assert "each should be" in checks.check_anticorrelated_pair(sequential)
     assert "never allowed" in checks.check_anticorrelated_pair(independent)
+
+
+def test_effective_rank_check():
+    from helpers.dynamics import effective_rank
+
+    def correct(W, fraction):
+        singular = torch.linalg.svdvals(W)
+        return (singular > fraction * singular[:, :1]).sum(dim=1)
+
+    def counts_nonzero(W, fraction):  # ignores the fraction: every non-zero singular value counts
+        return (torch.linalg.svdvals(W) > 1e-6).sum(dim=1)
+
+    def uses_the_sum(W, fraction):  # relative to the sum of singular values instead of the largest
+        singular = torch.linalg.svdvals(W)
+        return (singular > fraction * singular.sum(dim=1, keepdim=True)).sum(dim=1)
+
+    assert checks.check_effective_rank(correct).startswith("✔ correct")
+    assert checks.check_effective_rank(lambda W, f: effective_rank(W, fraction=f)).startswith("✔ correct")
+    assert checks.check_effective_rank(counts_nonzero).startswith("✘")
+    assert checks.check_effective_rank(uses_the_sum).startswith("✘")
+    assert "ZeroDivisionError" in checks.check_effective_rank(lambda W, f: 1 / 0)

@@ -76,3 +76,30 @@ def test_basic_results_and_geometry_losses_draw():
 def test_bad_shapes_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_learning_dynamics_figures_draw():
+    from helpers.dynamics import Plateau
+
+    steps = torch.tensor([0, 9, 99, 999])
+    plateaus = [Plateau(0, 9, 1.0, 0.5)]
+    fig = plotting.plot_dimensionality_history(
+        steps, torch.rand(4, 6) / 2, torch.tensor([1.0, 1.0, 0.5, 0.4]), plateaus=plateaus
+    )
+    assert fig.axes[1].get_yscale() == "log" and fig.axes[0].get_xscale() == "log"
+    with pytest.raises(ValueError, match="n_samples = 4"):
+        plotting.plot_dimensionality_history(steps, torch.rand(3, 6), torch.ones(4))
+    fig = plotting.plot_loss_history(steps, torch.rand(4, 3) + 0.1, references={"zero": 0.5}, labels=["a", "b", "c"])
+    assert len(fig.axes[0].get_lines()) == 3 + 1
+
+
+def test_features_3d_draws_in_the_principal_basis():
+    W = torch.zeros(2, 3, 6)
+    W[0, 2, :] = 1.0  # every feature along the third axis
+    W[1, :, :3], W[1, :, 3:] = torch.eye(3), -torch.eye(3)  # octahedron
+    fig = plotting.plot_features_3d(W, ["line", "octahedron"], groups=[0, 0, 0, 1, 1, 1], group_names=["A", "B"])
+    assert len(fig.axes) == 2
+    with pytest.raises(ValueError, match="one entry per panel"):
+        plotting.plot_features_3d(W, ["only one"])
+    with pytest.raises(ValueError, match=r"\[n_panels, 3, n_features\]"):
+        plotting.plot_features_3d(torch.zeros(2, 2, 6), ["a", "b"])
