@@ -70,6 +70,35 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     return fig, ax
 
 
+def _guide(
+    ax: Axes,
+    level: float,
+    label: str,
+    *,
+    x: float = 1.0,
+    offset: tuple[float, float] = (4, 0),
+    ha: str = "left",
+    va: str = "center",
+    ls: str = ":",
+    line_colour: str = "0.55",
+    text_colour: str = "0.3",
+) -> None:
+    """A labelled horizontal reference line at ``level``; the label sits at ``x`` in axes fraction
+    (1.0: the right edge), moved by ``offset`` points."""
+    ax.axhline(level, color=line_colour, lw=0.8, ls=ls, zorder=0)
+    ax.annotate(
+        label,
+        (x, level),
+        xycoords=("axes fraction", "data"),
+        xytext=offset,
+        textcoords="offset points",
+        ha=ha,
+        va=va,
+        fontsize=8,
+        color=text_colour,
+    )
+
+
 def plot_dimensions_per_feature(
     inverse_density,
     dims_per_feature,
@@ -126,17 +155,7 @@ def plot_feature_dimensionality(
     rng = np.random.default_rng(seed)
     lines = GEOMETRY_LINES if lines is None else lines
     for name, level in lines.items():
-        ax.axhline(level, color="0.55", lw=0.8, ls=":", zorder=0)
-        ax.annotate(
-            f"{name}  {_fraction(level)}",
-            (1.0, level),
-            xycoords=("axes fraction", "data"),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-            color="0.3",
-        )
+        _guide(ax, level, f"{name}  {_fraction(level)}")
     for xi, row in zip(x, dims, strict=True):
         kept = row[row >= min_dimensionality]
         jitter = xi * np.exp(rng.uniform(-0.03, 0.03, size=kept.size))
@@ -527,17 +546,7 @@ def plot_loss_history(
         label = labels[run] if labels is not None else None
         ax.plot(x, y[:, run], lw=1.3 if y.shape[1] == 1 else 1.0, alpha=1.0 if y.shape[1] == 1 else 0.75, label=label)
     for name, level in (references or {}).items():
-        ax.axhline(level, color="0.3", lw=0.9, ls="--", zorder=1)
-        ax.annotate(
-            name,
-            (0.0, level),
-            xycoords=("axes fraction", "data"),
-            xytext=(4, 2),
-            textcoords="offset points",
-            va="bottom",
-            fontsize=8,
-            color="0.25",
-        )
+        _guide(ax, level, name, x=0.0, offset=(4, 2), va="bottom", ls="--", line_colour="0.3", text_colour="0.25")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("training step (log scale)")
@@ -574,11 +583,7 @@ def plot_dimensionality_history(
     for feature in np.argsort(D[-1]):
         top.plot(x, D[:, feature], color=colours[feature], lw=0.8, alpha=0.8)
     for name, level in (levels or {"pair\n1/2": 0.5, "absent\n0": 0.0}).items():
-        top.axhline(level, color="0.35", lw=0.8, ls="--", zorder=1)
-        top.annotate(
-            name, (1.0, level), xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
-            ha="left", va="center", fontsize=8, color="0.25",
-        )  # fmt: skip
+        _guide(top, level, name, ls="--", line_colour="0.35", text_colour="0.25")
     top.set_ylabel("feature dimensionality  D_i")
     top.set_ylim(-0.02, max(0.6, float(D.max()) + 0.05))
     top.set_title(title or "Features jump between dimensionality levels as the loss steps down")
