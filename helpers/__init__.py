@@ -13,7 +13,7 @@ from .metrics import (
     feature_norms,
     superposition,
 )
-from .models import ACTIVATIONS, InstanceModel, ToyModel
+from .models import ACTIVATIONS, AbsValueModel, InstanceModel, ToyModel
 from .runtime import base_seed, default_device, profile, tune_allocator
 from .theory import phase_n2m1
 from .train import TrainResult, log_spaced_steps, train
@@ -24,6 +24,7 @@ tune_allocator()
 
 __all__ = [
     "ACTIVATIONS",
+    "AbsValueModel",
     "InstanceModel",
     "SparseSampler",
     "ToyModel",

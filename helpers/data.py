@@ -30,6 +30,13 @@ def sparse_from_uniform(u: Tensor, density: Tensor, *, out: Tensor | None = None
     return torch.addcmul(1.0 - scale, u, scale, out=out).relu_()
 
 
+def make_signed(features: Tensor) -> Tensor:
+    """Turn present values ~ U[0, 1) into ~ U[−1, 1) in place (``2v − 1``), leaving absent ones 0:
+    the signed inputs of the absolute-value task. Returns ``features``."""
+    present = features > 0
+    return features.mul_(2).sub_(present.to(features.dtype))
+
+
 def sparse_features(
     n_instances: int,
     batch_size: int,
@@ -38,8 +45,10 @@ def sparse_features(
     *,
     generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
+    signed: bool = False,
 ) -> Tensor:
-    """Independent sparse features: each is present with probability ``density`` and then ~ U[0, 1).
+    """Independent sparse features: each is present with probability ``density`` and then ~ U[0, 1)
+    (``signed=True``: ~ U[−1, 1), for the absolute-value task).
 
     ``density`` is a float, ``Tensor[n_instances]`` or ``Tensor[n_instances, n_features]``, in [0, 1].
     Returns ``Tensor[n_instances, batch_size, n_features]``; every entry is independent of every other.
@@ -53,7 +62,8 @@ def sparse_features(
         "density", density, n_instances, n_features, vector="instances", low=0.0, high=1.0, device=device
     )
     u = torch.rand(n_instances, batch_size, n_features, generator=generator, device=device)
-    return sparse_from_uniform(u, p, out=u)
+    features = sparse_from_uniform(u, p, out=u)
+    return make_signed(features) if signed else features
 
 
 def replicate_index(*settings: Tensor) -> Tensor:
@@ -86,6 +96,7 @@ class SparseSampler:
     the seed, its stream and its density, not on which other instances train beside it.
 
     ``density``: ``Tensor[n_instances, 1, 1]`` or ``Tensor[n_instances, 1, n_features]`` in [0, 1].
+    ``signed``: present values ~ U[−1, 1) instead of U[0, 1).
     """
 
     def __init__(
@@ -96,7 +107,9 @@ class SparseSampler:
         seed: int,
         streams: Tensor | None = None,
         device: torch.device | str | None = None,
+        signed: bool = False,
     ) -> None:
+        self.signed = bool(signed)
         self.density = density.to(device=device, dtype=torch.float32)
         self._density_feature_major = self.density.transpose(1, 2)  # [n_instances, 1 or n_features, 1]
         self.device = self.density.device
@@ -130,7 +143,10 @@ class SparseSampler:
         out = self._buffer("features", full) if reuse else torch.empty(full, device=self.device)
         if self.n_streams > 1:  # every instance gets its stream's draws; then transform in place
             u = torch.index_select(u, 0, self._stream_index, out=out)
-        return sparse_from_uniform(u, self._density_feature_major, out=out).transpose(1, 2)
+        features = sparse_from_uniform(u, self._density_feature_major, out=out)
+        if self.signed:
+            make_signed(features)
+        return features.transpose(1, 2)
 
 
 SET_KINDS = ("independent", "correlated", "anticorrelated")

@@ -159,3 +159,25 @@ def feature_phase(W: Tensor, feature: int = -1, *, min_norm: float = 0.5, min_su
     codes[overlap >= min_superposition] = 2
     codes[norm <= min_norm] = 0
     return codes
+
+
+#: A neuron counts as monosemantic when one feature holds more than this share of its weight norm
+#: (``max_i |W_ji| / ‖W_j‖``), ARENA's criterion for the privileged-basis models.
+MONOSEMANTIC_THRESHOLD = 0.99
+
+
+@_per_instance
+def neuron_monosemanticity(W: Tensor) -> Tensor:
+    """For every neuron (row j of ``W: [n_instances, n_neurons, n_features]``, its input weights),
+    the share of its weight norm in its largest feature, ``max_i |W_ji| / ‖W_j‖``: 1 when the neuron
+    reads one feature, ``1/√n`` when it reads all n equally, 0 for a neuron with no weights.
+    ``Tensor[n_instances, n_neurons]``."""
+    return W.abs().amax(dim=2) / W.norm(dim=2).clamp_min(EPS)
+
+
+def monosemantic_neurons(W: Tensor, *, threshold: float = MONOSEMANTIC_THRESHOLD) -> Tensor:
+    """How many neurons of each instance are monosemantic (``neuron_monosemanticity > threshold``):
+    ``Tensor[n_instances]`` (a scalar for a 2-D ``W``)."""
+    if not 0.0 < float(threshold) <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
+    return (neuron_monosemanticity(W) > threshold).sum(dim=-1)

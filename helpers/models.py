@@ -244,3 +244,60 @@ class ToyModel(InstanceModel):
             f"activation={self.activation!r}, hidden_activation={self.hidden_activation!r}, "
             f"weights={self.weights!r}"
         )
+
+
+class AbsValueModel(InstanceModel):
+    """The paper's computation-in-superposition model: untied weights, ReLU hidden and output layers,
+    trained to output the absolute value of signed sparse inputs.
+
+    ``h = ReLU(W1 x)``, ``y = ReLU(W2 h + b)``, target ``|x|``, with ``W1: [n_instances, n_hidden,
+    n_features]`` (row j: neuron j's input weights), ``W2: [n_instances, n_features, n_hidden]`` and
+    ``b: [n_instances, n_features]``. ``train`` feeds it inputs ~ U[−1, 1) where present
+    (``signed_inputs``). Weights start Xavier-normal, ``std = sqrt(2/(m+n))``; the bias at zero.
+    """
+
+    signed_inputs = True
+
+    def __init__(self, n_features: int, n_hidden: int, n_instances: int = 1) -> None:
+        super().__init__()
+        self.n_features = validation.positive_int("n_features", n_features)
+        self.n_hidden = validation.positive_int("n_hidden", n_hidden)
+        self.n_instances = validation.positive_int("n_instances", n_instances)
+        self.W1 = nn.Parameter(torch.empty(self.n_instances, self.n_hidden, self.n_features))
+        self.W2 = nn.Parameter(torch.empty(self.n_instances, self.n_features, self.n_hidden))
+        self.b = nn.Parameter(torch.empty(self.n_instances, self.n_features))
+        self.reset_parameters()
+
+    @property
+    def init_std(self) -> float:
+        """Standard deviation of the Xavier-normal initial weights."""
+        return math.sqrt(2.0 / (self.n_hidden + self.n_features))
+
+    def reset_parameters(self, generator: torch.Generator | None = None, scale: float = 1.0) -> None:
+        """Fresh Xavier-normal ``W1`` and ``W2`` (times ``scale``) and a zero bias."""
+        with torch.no_grad():
+            for weight in (self.W1, self.W2):
+                noise = torch.randn(weight.shape, generator=generator, device=weight.device)
+                weight.copy_(noise * (self.init_std * scale))
+            self.b.zero_()
+
+    def with_instances(self, n_instances: int) -> AbsValueModel:
+        """A freshly initialised model with the same sizes and ``n_instances`` instances."""
+        return AbsValueModel(self.n_features, self.n_hidden, n_instances).to(self.W1.device)
+
+    def target(self, x: Tensor) -> Tensor:
+        """The absolute value ``|x|``."""
+        return x.abs()
+
+    def hidden(self, x: Tensor) -> Tensor:
+        """``h = ReLU(W1 x)``: ``[n_instances, batch, n_features] -> [n_instances, batch, n_hidden]``."""
+        check_input(x, self.n_instances, self.n_features)
+        return torch.relu(torch.bmm(x, self.W1.transpose(1, 2)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``y = ReLU(W2 h + b)``: ``[n_instances, batch, n_features] -> [n_instances, batch, n_features]``."""
+        h = self.hidden(x)
+        return torch.relu(torch.baddbmm(self.b.unsqueeze(1), h, self.W2.transpose(1, 2)))
+
+    def extra_repr(self) -> str:
+        return f"n_features={self.n_features}, n_hidden={self.n_hidden}, n_instances={self.n_instances}"

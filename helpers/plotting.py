@@ -647,3 +647,78 @@ def plot_features_3d(
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+def neuron_order(W) -> torch.Tensor:
+    """An order for the neurons (rows of ``W: [n_neurons, n_features]``): monosemantic ones first,
+    by the feature they read, then the others by decreasing monosemanticity."""
+    W = torch.as_tensor(W).detach().float()
+    share = metrics.neuron_monosemanticity(W)
+    main = W.abs().argmax(dim=1)
+    mono = share > metrics.MONOSEMANTIC_THRESHOLD
+    key = torch.where(mono, main.float(), W.shape[1] + 1.0 - share)  # monosemantic: feature index first
+    return torch.argsort(key, stable=True)
+
+
+def plot_neurons(
+    weights,
+    titles: Sequence[str],
+    *,
+    sort: bool = True,
+    suptitle: str | None = None,
+) -> Figure:
+    """The paper's neuron view of privileged-basis models, one column per model. Top: a stacked bar
+    per neuron, one segment per feature of height ``W_ji²``, coloured by that feature's superposition
+    (black: none, yellow: ≥ 1); a monosemantic neuron is one bar of one colour. Bottom: the weights
+    ``W`` as features (rows) × neurons (columns), blue negative, red positive. ``weights``:
+    ``[n_panels, n_neurons, n_features]`` (e.g. ``ToyModel.W`` or ``AbsValueModel.W1`` of one
+    instance per panel); ``sort`` orders neurons with ``neuron_order``."""
+    W = torch.as_tensor(_numpy(weights)).float()
+    if W.ndim != 3:
+        raise ValueError(f"weights must be [n_panels, n_neurons, n_features], got {list(W.shape)}")
+    if len(titles) != W.shape[0]:
+        raise ValueError(f"titles must have one entry per panel ({W.shape[0]}), got {len(titles)}")
+    n_panels, n_neurons, n_features = W.shape
+    fig, axes = plt.subplots(
+        2,
+        n_panels,
+        figsize=(max(2.2, 0.32 * n_neurons + 0.8) * n_panels, 2.0 + 0.22 * n_features + 1.8),
+        height_ratios=(1.8, 0.22 * n_features + 0.2),
+        squeeze=False,
+        layout="constrained",
+    )
+    limit = float(W.abs().max()) or 1.0
+    superposition = metrics.superposition(W)  # [n_panels, n_features]: Σ_{j≠i} (Ŵ_i·W_j)² over the neurons
+    for panel in range(n_panels):
+        w = W[panel]
+        order = neuron_order(w) if sort else torch.arange(n_neurons)
+        w = w[order]
+        top, bottom = axes[0, panel], axes[1, panel]
+        bottom_of_bar = np.zeros(n_neurons)
+        for feature in range(n_features):
+            height = w[:, feature].square().numpy()
+            colour = SUPERPOSITION_CMAP(min(float(superposition[panel, feature]), 1.0))
+            top.bar(np.arange(n_neurons), height, bottom=bottom_of_bar, color=colour, edgecolor="white", lw=0.3)
+            bottom_of_bar += height
+        top.set_xlim(-0.6, n_neurons - 0.4)
+        top.set_xticks([])
+        top.set_title(titles[panel], fontsize=9)
+        image = bottom.imshow(w.T.numpy(), cmap=INTERFERENCE_CMAP, vmin=-limit, vmax=limit, aspect="auto")
+        bottom.set_xticks(range(n_neurons), [str(int(j)) for j in order], fontsize=6)
+        bottom.set_yticks(range(n_features) if n_features <= 20 else [])
+        bottom.tick_params(axis="y", labelsize=6)
+        bottom.grid(False)
+        if panel == 0:
+            top.set_ylabel("Σ W²  per neuron")
+            bottom.set_ylabel("feature")
+        bottom.set_xlabel("neuron")
+    fig.colorbar(image, ax=axes[1, :].tolist(), shrink=0.8, label="weight")
+    fig.colorbar(
+        mpl.cm.ScalarMappable(mpl.colors.Normalize(0, 1), SUPERPOSITION_CMAP),
+        ax=axes[0, :].tolist(),
+        shrink=0.8,
+        label="feature's superposition",
+    )
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig

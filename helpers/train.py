@@ -153,12 +153,22 @@ def train(
         init_generator = torch.Generator(device=device).manual_seed(derived_seed(seed, INIT_STREAM))
         work.reset_parameters(init_generator, init_scale)
     sets = opts["feature_sets"]
+    signed = bool(getattr(model, "signed_inputs", False))  # e.g. the absolute-value model: x ~ U[−1, 1)
     if sets is None:
         sampler = SparseSampler(
-            density_t, n_features, seed=seed, streams=replicate_index(density_t, importance_t), device=device
+            density_t,
+            n_features,
+            seed=seed,
+            streams=replicate_index(density_t, importance_t),
+            device=device,
+            signed=signed,
         )
-        evaluation = SparseSampler(density_t, n_features, seed=derived_seed(seed, EVAL_STREAM), device=device)
+        evaluation = SparseSampler(
+            density_t, n_features, seed=derived_seed(seed, EVAL_STREAM), device=device, signed=signed
+        )
     else:
+        if signed:
+            raise ValueError(f"feature_sets draw values in [0, 1); {type(model).__name__} needs signed inputs")
         if density_t.shape[2] != 1:
             raise ValueError("with feature_sets, density must be a float or a Tensor[n_instances] (one per instance)")
         sampler = SetSampler(sets, density_t, seed=seed, device=device)

@@ -142,3 +142,25 @@ def test_anticorrelated_density_above_feasible_is_refused():
 def test_feature_sets_bad_input(sets, error, match):
     with pytest.raises(error, match=match):
         helpers.data.feature_sets(1, 10, sets, 0.1)
+
+
+def test_signed_features_are_uniform_on_minus_one_to_one_where_present():
+    x = helpers.sparse_features(2, 200_000, 3, 0.3, generator=torch.Generator().manual_seed(0), signed=True)
+    present = x != 0
+    assert abs(present.float().mean().item() - 0.3) < 0.005
+    values = x[present]
+    assert values.min() >= -1 and values.max() < 1
+    assert abs(values.mean().item()) < 0.01  # symmetric around 0
+    assert abs((values < -0.5).float().mean().item() - 0.25) < 0.01  # uniform: a quarter below -1/2
+    unsigned = helpers.sparse_features(2, 1000, 3, 0.3, generator=torch.Generator().manual_seed(0))
+    signed = helpers.sparse_features(2, 1000, 3, 0.3, generator=torch.Generator().manual_seed(0), signed=True)
+    assert torch.equal(signed != 0, unsigned != 0)
+    assert torch.allclose(signed[signed != 0], 2 * unsigned[unsigned != 0] - 1)
+
+
+def test_sampler_signed_matches_its_unsigned_draws():
+    density = torch.full((2, 1, 1), 0.5)
+    plain = helpers.SparseSampler(density, 4, seed=1).sample(500)
+    signed = helpers.SparseSampler(density, 4, seed=1, signed=True).sample(500)
+    assert torch.allclose(signed[plain > 0], 2 * plain[plain > 0] - 1)
+    assert (signed[plain == 0] == 0).all()

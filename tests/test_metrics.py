@@ -132,3 +132,23 @@ def test_feature_phase_on_constructed_weights():
     assert helpers.metrics.feature_phase(W).tolist() == [0, 1, 2]
     assert helpers.metrics.feature_phase(W, 0).tolist() == [1, 0, 2]
     assert helpers.metrics.feature_phase(W[1]).item() == 1
+
+
+def test_neuron_monosemanticity_and_count():
+    W = torch.tensor(
+        [
+            [1.0, 0.0, 0.0],  # one feature: share 1
+            [1.0, 1.0, 0.0],  # two equal features: 1/√2
+            [0.0, 0.0, 0.0],  # no weights: 0
+            [0.0, -2.0, 0.01],  # one feature, a trace of another: just below 1, above 0.99
+        ]
+    )
+    share = helpers.metrics.neuron_monosemanticity(W)
+    assert share[0] == pytest.approx(1.0)
+    assert share[1] == pytest.approx(2**-0.5)
+    assert share[2] == 0.0
+    assert 0.99 < share[3] < 1.0
+    assert helpers.metrics.monosemantic_neurons(W).item() == 2
+    assert helpers.metrics.monosemantic_neurons(W.unsqueeze(0), threshold=0.7).tolist() == [3]
+    with pytest.raises(ValueError, match="threshold"):
+        helpers.metrics.monosemantic_neurons(W, threshold=0)

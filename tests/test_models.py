@@ -126,3 +126,23 @@ def test_mismatched_input_shape(shape):
     model = helpers.ToyModel(5, 2, 3)
     with pytest.raises(ValueError, match=r"x must have shape \[n_instances, batch, n_features\]"):
         model(torch.rand(shape))
+
+
+def test_abs_value_model_shapes_target_and_forward():
+    model = helpers.AbsValueModel(3, 6, n_instances=2)
+    assert model.W1.shape == (2, 6, 3) and model.W2.shape == (2, 3, 6) and model.b.shape == (2, 3)
+    x = torch.tensor([[[0.5, -0.25, 0.0]]]).repeat(2, 1, 1)
+    assert torch.equal(model.target(x), x.abs())
+    with torch.no_grad():  # one neuron per sign and feature: ReLU(x) + ReLU(-x) = |x|
+        model.W1.zero_()
+        model.W2.zero_()
+        for i in range(3):
+            model.W1[:, 2 * i, i], model.W1[:, 2 * i + 1, i] = 1.0, -1.0
+            model.W2[:, i, 2 * i] = model.W2[:, i, 2 * i + 1] = 1.0
+    assert torch.allclose(model(x), x.abs())
+    assert model.loss(x).abs().max() < 1e-12
+    assert model.with_instances(5).W1.shape == (5, 6, 3)
+    with pytest.raises(ValueError, match="n_hidden"):
+        helpers.AbsValueModel(3, 0)
+    with pytest.raises(ValueError, match=r"\[n_instances, batch, n_features\]"):
+        model(torch.zeros(2, 4, 5))

@@ -103,3 +103,14 @@ def test_features_3d_draws_in_the_principal_basis():
         plotting.plot_features_3d(W, ["only one"])
     with pytest.raises(ValueError, match=r"\[n_panels, 3, n_features\]"):
         plotting.plot_features_3d(torch.zeros(2, 2, 6), ["a", "b"])
+
+
+def test_neuron_plot_and_order():
+    W = torch.tensor([[0.0, 0.7, 0.7], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])  # neurons × features
+    assert plotting.neuron_order(W).tolist() == [2, 1, 0]  # monosemantic by feature, then the rest
+    fig = plotting.plot_neurons(torch.stack([W, W.flip(0)]), ["a", "b"], suptitle="neurons")
+    assert len(fig.axes) == 2 * 2 + 2  # bars and weights per panel, two colour bars
+    with pytest.raises(ValueError, match="one entry per panel"):
+        plotting.plot_neurons(W.unsqueeze(0), ["a", "b"])
+    with pytest.raises(ValueError, match=r"\[n_panels, n_neurons, n_features\]"):
+        plotting.plot_neurons(W, ["a"])

@@ -168,3 +168,13 @@ def test_checkpoints_follow_one_run_exactly():
 def test_bad_checkpoints(checkpoints, error):
     with pytest.raises(error, match="checkpoints"):
         helpers.train(small_model(), density=0.5, steps=10, checkpoints=checkpoints)
+
+
+def test_abs_value_model_trains_on_signed_inputs():
+    model = helpers.AbsValueModel(2, 4, n_instances=4)
+    result = helpers.train(model, density=1.0, steps=1500, lr=1e-2, seed=0, progress=False, best_of=2)
+    assert result.loss.min() < 1e-3  # |x| for two dense features with four neurons
+    with pytest.raises(ValueError, match="signed inputs"):
+        helpers.train(model, density=0.1, steps=1, feature_sets=[("correlated", 2)], progress=False)
+    with pytest.raises(TypeError, match="checkpoints record W and b"):
+        helpers.train(model, density=0.1, steps=2, checkpoints=[0], progress=False)
