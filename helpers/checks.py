@@ -57,6 +57,13 @@ def check_dimensions_per_feature(student: Callable[[Tensor], Tensor]) -> str:
     return _compare(student, metrics.dimensions_per_feature, "dimensions_per_feature")
 
 
+def check_neuron_monosemanticity(student: Callable[[Tensor], Tensor]) -> str:
+    """Check ``neuron_monosemanticity(W) = max_i |W_ji| / ‖W_j‖`` per neuron (row j of ``W:
+    [n_instances, n_neurons, n_features]`` → ``[n_instances, n_neurons]``; a neuron with no weights
+    gets 0)."""
+    return _compare(student, metrics.neuron_monosemanticity, "neuron_monosemanticity")
+
+
 def check_phase_n2m1(student: Callable[[float, float], str]) -> str:
     """Check a function ``phase(relative_importance, density) -> str`` for the n=2, m=1 ReLU-output
     model (``"not represented"``, ``"dedicated"`` or ``"superposition"``) against the closed-form

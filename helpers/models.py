@@ -299,5 +299,18 @@ class AbsValueModel(InstanceModel):
         h = self.hidden(x)
         return torch.relu(torch.baddbmm(self.b.unsqueeze(1), h, self.W2.transpose(1, 2)))
 
+    def normalized_weights(self) -> tuple[Tensor, Tensor]:
+        """``(W1, W2)`` rescaled so that every neuron's largest input weight ``max_i |W1_ji|`` is 1, its
+        output weights multiplied by the same factor: the function is unchanged (ReLU(a z) = a ReLU(z)
+        for a > 0), and neurons become comparable, as in the paper's plots. Dead neurons (no input
+        weights) stay zero. Detached copies, ``[n_instances, n_hidden, n_features]`` and
+        ``[n_instances, n_features, n_hidden]``."""
+        W1, W2 = self.W1.detach(), self.W2.detach()
+        scale = W1.abs().amax(dim=2, keepdim=True)  # [n_instances, n_hidden, 1]
+        alive = scale > 0
+        W1n = torch.where(alive, W1 / scale.clamp_min(1e-30), torch.zeros_like(W1))
+        W2n = W2 * scale.transpose(1, 2)
+        return W1n, W2n
+
     def extra_repr(self) -> str:
         return f"n_features={self.n_features}, n_hidden={self.n_hidden}, n_instances={self.n_instances}"

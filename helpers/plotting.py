@@ -679,21 +679,31 @@ def plot_neurons(
     if len(titles) != W.shape[0]:
         raise ValueError(f"titles must have one entry per panel ({W.shape[0]}), got {len(titles)}")
     n_panels, n_neurons, n_features = W.shape
-    fig, axes = plt.subplots(
-        2,
-        n_panels,
-        figsize=(max(2.2, 0.32 * n_neurons + 0.8) * n_panels, 2.0 + 0.22 * n_features + 1.8),
-        height_ratios=(1.8, 0.22 * n_features + 0.2),
+    panel_width = max(2.2, (0.32 if n_neurons <= 20 else 0.17) * n_neurons + 0.8)
+    n_columns = max(1, min(n_panels, int(16 // panel_width)))  # wrap so that a row fits in 16 inches
+    n_rows = math.ceil(n_panels / n_columns)
+    weights_height = (0.22 if n_features <= 20 else 0.06) * n_features + 0.2
+    fig, grid = plt.subplots(
+        2 * n_rows,
+        n_columns,
+        figsize=(panel_width * n_columns, (1.8 + weights_height + 0.8) * n_rows + 0.6),
+        height_ratios=[1.8, weights_height] * n_rows,
         squeeze=False,
         layout="constrained",
     )
-    limit = float(W.abs().max()) or 1.0
+    for extra in range(n_panels, n_rows * n_columns):  # empty cells of the last row
+        grid[2 * (extra // n_columns), extra % n_columns].set_visible(False)
+        grid[2 * (extra // n_columns) + 1, extra % n_columns].set_visible(False)
+    limit = float(W.abs().flatten().quantile(0.99)) or 1.0  # one outlier weight should not wash out the rest
     superposition = metrics.superposition(W)  # [n_panels, n_features]: Σ_{j≠i} (Ŵ_i·W_j)² over the neurons
     for panel in range(n_panels):
         w = W[panel]
         order = neuron_order(w) if sort else torch.arange(n_neurons)
         w = w[order]
-        top, bottom = axes[0, panel], axes[1, panel]
+        top, bottom = (
+            grid[2 * (panel // n_columns), panel % n_columns],
+            grid[2 * (panel // n_columns) + 1, panel % n_columns],
+        )
         bottom_of_bar = np.zeros(n_neurons)
         for feature in range(n_features):
             height = w[:, feature].square().numpy()
@@ -704,18 +714,18 @@ def plot_neurons(
         top.set_xticks([])
         top.set_title(titles[panel], fontsize=9)
         image = bottom.imshow(w.T.numpy(), cmap=INTERFERENCE_CMAP, vmin=-limit, vmax=limit, aspect="auto")
-        bottom.set_xticks(range(n_neurons), [str(int(j)) for j in order], fontsize=6)
+        bottom.set_xticks(range(n_neurons), [str(int(j)) for j in order], fontsize=6 if n_neurons <= 20 else 4)
         bottom.set_yticks(range(n_features) if n_features <= 20 else [])
         bottom.tick_params(axis="y", labelsize=6)
         bottom.grid(False)
-        if panel == 0:
+        if panel % n_columns == 0:
             top.set_ylabel("Σ W²  per neuron")
             bottom.set_ylabel("feature")
         bottom.set_xlabel("neuron")
-    fig.colorbar(image, ax=axes[1, :].tolist(), shrink=0.8, label="weight")
+    fig.colorbar(image, ax=grid[1::2, :].ravel().tolist(), shrink=0.8, label="weight")
     fig.colorbar(
         mpl.cm.ScalarMappable(mpl.colors.Normalize(0, 1), SUPERPOSITION_CMAP),
-        ax=axes[0, :].tolist(),
+        ax=grid[0::2, :].ravel().tolist(),
         shrink=0.8,
         label="feature's superposition",
     )

@@ -115,3 +115,18 @@ def test_effective_rank_check():
     assert checks.check_effective_rank(counts_nonzero).startswith("✘")
     assert checks.check_effective_rank(uses_the_sum).startswith("✘")
     assert "ZeroDivisionError" in checks.check_effective_rank(lambda W, f: 1 / 0)
+
+
+def test_neuron_monosemanticity_check():
+    def correct(W):
+        return W.abs().amax(dim=2) / W.norm(dim=2).clamp_min(1e-12)
+
+    def squared_share(W):  # the share of the squared norm: a different measure
+        return W.square().amax(dim=2) / W.square().sum(dim=2).clamp_min(1e-12)
+
+    def per_feature(W):  # over the wrong axis: columns are features, not neurons
+        return W.abs().amax(dim=1) / W.norm(dim=1).clamp_min(1e-12)
+
+    assert checks.check_neuron_monosemanticity(correct).startswith("✔ correct")
+    assert checks.check_neuron_monosemanticity(squared_share).startswith("✘")
+    assert checks.check_neuron_monosemanticity(per_feature).startswith("✘")

@@ -146,3 +146,18 @@ def test_abs_value_model_shapes_target_and_forward():
         helpers.AbsValueModel(3, 0)
     with pytest.raises(ValueError, match=r"\[n_instances, batch, n_features\]"):
         model(torch.zeros(2, 4, 5))
+
+
+def test_abs_value_normalized_weights_keep_the_function():
+    model = helpers.AbsValueModel(4, 5, n_instances=2)
+    with torch.no_grad():
+        model.W1[0, 3] = 0.0  # a dead neuron stays zero
+    W1n, W2n = model.normalized_weights()
+    assert torch.allclose(W1n.abs().amax(dim=2)[0, :3], torch.ones(3))
+    assert (W1n[0, 3] == 0).all()
+    x = helpers.sparse_features(2, 64, 4, 0.5, generator=torch.Generator().manual_seed(0), signed=True)
+    before = model(x)
+    with torch.no_grad():
+        model.W1.copy_(W1n)
+        model.W2.copy_(W2n)
+    assert torch.allclose(model(x), before, atol=1e-6)
