@@ -680,8 +680,8 @@ def plot_neurons(
         raise ValueError(f"titles must have one entry per panel ({W.shape[0]}), got {len(titles)}")
     n_panels, n_neurons, n_features = W.shape
     panel_width = max(2.2, (0.32 if n_neurons <= 20 else 0.17) * n_neurons + 0.8)
-    n_columns = max(1, min(n_panels, int(16 // panel_width)))  # wrap so that a row fits in 16 inches
-    n_rows = math.ceil(n_panels / n_columns)
+    n_rows = math.ceil(n_panels / max(1, min(n_panels, int(16 // panel_width))))  # rows fit in 16 inches
+    n_columns = math.ceil(n_panels / n_rows)  # and are balanced: 8 panels as 2 rows of 4, not 6 + 2
     weights_height = (0.22 if n_features <= 20 else 0.06) * n_features + 0.2
     fig, grid = plt.subplots(
         2 * n_rows,
@@ -722,11 +722,13 @@ def plot_neurons(
             top.set_ylabel("Σ W²  per neuron")
             bottom.set_ylabel("feature")
         bottom.set_xlabel("neuron")
-    fig.colorbar(image, ax=grid[1::2, :].ravel().tolist(), shrink=0.8, label="weight")
+    visible = [ax for ax in grid.ravel() if ax.get_visible()]
+    fig.colorbar(image, ax=visible, location="bottom", shrink=0.5, aspect=40, label="weight")
     fig.colorbar(
         mpl.cm.ScalarMappable(mpl.colors.Normalize(0, 1), SUPERPOSITION_CMAP),
-        ax=grid[0::2, :].ravel().tolist(),
-        shrink=0.8,
+        ax=visible,
+        location="right",
+        shrink=0.5,
         label="feature's superposition",
     )
     if suptitle:
