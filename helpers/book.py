@@ -29,16 +29,16 @@ def claim(statement: str, holds: bool, **measured: Any) -> None:
     print(f"✔ {statement}{suffix}")
 
 
-def glue(name: str, value: Any) -> Any:
+def glue(name: str, value: Any) -> None:
     """Make ``value`` available to the book's prose as ``{glue:text}`name``` or, formatted,
     ``{glue:text}`name:.3f``` (Jupyter Book's glue). Tensors and numpy scalars become Python numbers.
 
-    Outside a book build (Colab, a plain Jupyter) myst-nb may be missing; then this only returns."""
+    Returns nothing, so a cell that ends with ``glue(...)`` shows no stray output in the book. Outside
+    a book build (Colab, a plain Jupyter) myst-nb may be missing; then this does nothing."""
     if hasattr(value, "item"):
         value = value.item()
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
-        return value
+        return
     myst_glue(name, value, display=False)
-    return value

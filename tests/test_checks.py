@@ -130,3 +130,9 @@ def test_neuron_monosemanticity_check():
     assert checks.check_neuron_monosemanticity(correct).startswith("✔ correct")
     assert checks.check_neuron_monosemanticity(squared_share).startswith("✘")
     assert checks.check_neuron_monosemanticity(per_feature).startswith("✘")
+
+
+def test_glue_returns_nothing_so_cells_show_no_stray_output():
+    from helpers.book import glue
+
+    assert glue("a_number", torch.tensor(2.5)) is None
