@@ -51,7 +51,8 @@ def loss_plateaus(steps, loss, *, tolerance: float = 0.05, min_decades: float = 
     allows and the scan resumes after it. Choose ``tolerance`` small compared with the drops you are
     looking for. ``steps``, ``loss``: ``[n_samples]``, steps ≥ 0 strictly increasing, loss > 0.
     Returns the plateaus in order (possibly none)."""
-    x = _log_steps(steps)
+    step_values = _as_1d("steps", steps)
+    x = _log_steps(step_values)
     y = _as_1d("loss", loss)
     if x.shape != y.shape:
         raise ValueError(f"steps and loss must have the same length, got {x.numel()} and {y.numel()}")
@@ -72,11 +73,11 @@ def loss_plateaus(steps, loss, *, tolerance: float = 0.05, min_decades: float = 
         else:
             i += 1
     levels = [float(y[a : b + 1].log().mean().exp()) for a, b in runs]
-    step_values = _as_1d("steps", steps).long().tolist()
+    step_list = step_values.long().tolist()
     plateaus = []
     for k, (a, b) in enumerate(runs):
         following = levels[k + 1] if k + 1 < len(runs) else values[-1]
-        plateaus.append(Plateau(step_values[a], step_values[b], levels[k], 1 - following / levels[k]))
+        plateaus.append(Plateau(step_list[a], step_list[b], levels[k], 1 - following / levels[k]))
     return plateaus
 
 

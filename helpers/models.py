@@ -33,6 +33,18 @@ HIDDEN_ACTIVATIONS = (None, "relu")
 WEIGHT_KINDS = ("dense", "ternary")
 
 
+def xavier_std(n_hidden: int, n_features: int) -> float:
+    """Standard deviation of Xavier-normal weights for one ``n_hidden × n_features`` matrix."""
+    return math.sqrt(2.0 / (n_hidden + n_features))
+
+
+def xavier_normal_(weight: Tensor, std: float, generator: torch.Generator | None, scale: float) -> None:
+    """Fill ``weight`` in place with ``N(0, (std · scale)²)`` draws from ``generator``."""
+    with torch.no_grad():
+        noise = torch.randn(weight.shape, generator=generator, device=weight.device)
+        weight.copy_(noise * (std * scale))
+
+
 def check_input(x: object, n_instances: int, n_features: int) -> None:
     """Raise a clear error unless ``x`` is a float ``Tensor[n_instances, batch, n_features]``."""
     if not isinstance(x, Tensor):
@@ -129,13 +141,12 @@ class ToyModel(InstanceModel):
     @property
     def init_std(self) -> float:
         """Standard deviation of the Xavier-normal initial weights."""
-        return math.sqrt(2.0 / (self.n_hidden + self.n_features))
+        return xavier_std(self.n_hidden, self.n_features)
 
     def reset_parameters(self, generator: torch.Generator | None = None, scale: float = 1.0) -> None:
         """Fresh Xavier-normal weights (times ``scale``) and a zero bias."""
+        xavier_normal_(self.weight, self.init_std, generator, scale)
         with torch.no_grad():
-            noise = torch.randn(self.weight.shape, generator=generator, device=self.weight.device)
-            self.weight.copy_(noise * (self.init_std * scale))
             self.b.zero_()
 
     def set_parameters(self, W: Tensor, b: Tensor | None = None) -> ToyModel:
@@ -271,14 +282,13 @@ class AbsValueModel(InstanceModel):
     @property
     def init_std(self) -> float:
         """Standard deviation of the Xavier-normal initial weights."""
-        return math.sqrt(2.0 / (self.n_hidden + self.n_features))
+        return xavier_std(self.n_hidden, self.n_features)
 
     def reset_parameters(self, generator: torch.Generator | None = None, scale: float = 1.0) -> None:
         """Fresh Xavier-normal ``W1`` and ``W2`` (times ``scale``) and a zero bias."""
+        for weight in (self.W1, self.W2):
+            xavier_normal_(weight, self.init_std, generator, scale)
         with torch.no_grad():
-            for weight in (self.W1, self.W2):
-                noise = torch.randn(weight.shape, generator=generator, device=weight.device)
-                weight.copy_(noise * (self.init_std * scale))
             self.b.zero_()
 
     def with_instances(self, n_instances: int) -> AbsValueModel:
@@ -305,12 +315,8 @@ class AbsValueModel(InstanceModel):
         for a > 0), and neurons become comparable, as in the paper's plots. Dead neurons (no input
         weights) stay zero. Detached copies, ``[n_instances, n_hidden, n_features]`` and
         ``[n_instances, n_features, n_hidden]``."""
-        W1, W2 = self.W1.detach(), self.W2.detach()
-        scale = W1.abs().amax(dim=2, keepdim=True)  # [n_instances, n_hidden, 1]
-        alive = scale > 0
-        W1n = torch.where(alive, W1 / scale.clamp_min(1e-30), torch.zeros_like(W1))
-        W2n = W2 * scale.transpose(1, 2)
-        return W1n, W2n
+        scale = self.W1.detach().abs().amax(dim=2, keepdim=True)  # [n_instances, n_hidden, 1]
+        return self.W1.detach() / scale.clamp_min(1e-30), self.W2.detach() * scale.transpose(1, 2)
 
     def extra_repr(self) -> str:
         return f"n_features={self.n_features}, n_hidden={self.n_hidden}, n_instances={self.n_instances}"
