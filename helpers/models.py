@@ -30,6 +30,47 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "solu": solu,
 }
 HIDDEN_ACTIVATIONS = (None, "relu")
+
+
+def _gelu_backward(pre: Tensor, out: Tensor, grad: Tensor) -> Tensor:
+    # d/dz z·Φ(z) = Φ(z) + z·φ(z)
+    cdf = torch.special.ndtr(pre)
+    density = torch.exp(pre.square().mul_(-0.5)).mul_(1.0 / math.sqrt(2 * math.pi))
+    return grad.mul_(density.mul_(pre).add_(cdf))
+
+
+def _silu_backward(pre: Tensor, out: Tensor, grad: Tensor) -> Tensor:
+    # d/dz z·σ(z) = σ(z)·(1 + z·(1 − σ(z)))
+    sigma = torch.sigmoid(pre)
+    return grad.mul_(sigma * (1 + pre * (1 - sigma)))
+
+
+def _solu_backward(pre: Tensor, out: Tensor, grad: Tensor) -> Tensor:
+    # y_i = z_i s_i with s = softmax(z) over features (axis 1 in the feature-major layout):
+    # (Jᵀ g)_k = s_k (g_k (1 + z_k) − Σ_i g_i y_i).
+    share = torch.softmax(pre, dim=1)
+    weighted = (grad * out).sum(dim=1, keepdim=True)
+    return grad.mul_(pre + 1).sub_(weighted).mul_(share)
+
+
+#: Each output activation on feature-major tensors ``[n_instances, n_features, batch]``, the layout of
+#: the hand-written gradient: only SoLU, whose softmax runs over the features, differs from ``ACTIVATIONS``.
+FEATURE_MAJOR_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    **ACTIVATIONS,
+    "solu": lambda x: x * torch.softmax(x, dim=1),
+}
+
+#: Backward pass of each output activation for the hand-written gradient: ``(pre, out, grad) -> ∂L/∂pre``
+#: given ``grad = ∂L/∂out``, computed in place on ``grad``, all ``[n_instances, n_features, batch]``
+#: (feature-major: SoLU's softmax runs over axis 1). ReLU has its own fused kernel in ``backward_loss``.
+OUTPUT_BACKWARD: dict[str, Callable[[Tensor, Tensor, Tensor], Tensor]] = {
+    "linear": lambda pre, out, grad: grad,
+    "gelu": _gelu_backward,
+    "silu": _silu_backward,
+    "sigmoid": lambda pre, out, grad: grad.mul_(out * (1 - out)),
+    "tanh": lambda pre, out, grad: grad.mul_(1 - out.square()),
+    "solu": _solu_backward,
+}
 WEIGHT_KINDS = ("dense", "ternary")
 
 
@@ -191,16 +232,17 @@ class ToyModel(InstanceModel):
 
     @property
     def has_fused_backward(self) -> bool:
-        """True when ``backward_loss`` uses the hand-written gradient (dense weights, no hidden
-        activation, ReLU or linear output): the configurations the book trains most."""
-        return self.weights == "dense" and self.hidden_activation is None and self.activation in ("relu", "linear")
+        """True when ``backward_loss`` uses the hand-written gradient: dense weights and no hidden
+        activation, with any output activation."""
+        return self.weights == "dense" and self.hidden_activation is None
 
     def backward_loss(self, x: Tensor, importance: Tensor | float, *, need_loss: bool = False) -> Tensor | None:
-        """As ``InstanceModel.backward_loss``; for the ReLU- and linear-output models it is written by
-        hand, because on a CPU the big element-wise passes, not the matrix products, cost the time.
+        """As ``InstanceModel.backward_loss``; without a hidden activation it is written by hand,
+        because on a CPU the big element-wise passes, not the matrix products, cost the time.
 
         With ``pre = Wᵀ W x + b``, ``out = f(pre)`` and ``L_i = mean(I ⊙ (out − x)²)``:
-        ``d = ∂L/∂pre = (2/(B n)) I ⊙ (out − x) ⊙ f'(pre)``, ``∂L/∂b = Σ_batch d`` and
+        ``d = ∂L/∂pre = (2/(B n)) f'(pre)ᵀ (I ⊙ (out − x))`` (for an element-wise f, a product with
+        ``f'(pre)``; see ``OUTPUT_BACKWARD``), ``∂L/∂b = Σ_batch d`` and
         ``∂L/∂W = (W x) dᵀ + (W d) xᵀ`` (W is used twice: encoder and decoder).
 
         The work is done feature-major, on ``xᵀ: [n_instances, n_features, batch]``: batched matrix
@@ -220,19 +262,23 @@ class ToyModel(InstanceModel):
         torch.bmm(W, xT, out=hT)  # h = W x
         torch.baddbmm(b.unsqueeze(2), W.transpose(1, 2), hT, out=preT)  # pre = Wᵀ h + b
         importanceT = importance.transpose(1, 2) if isinstance(importance, Tensor) else importance
+        relu = self.activation == "relu"
+        # ReLU's error is taken on pre itself and masked below: one pass fewer than computing out.
+        out = preT if relu or self.activation == "linear" else FEATURE_MAJOR_ACTIVATIONS[self.activation](preT)
         loss = None
         if need_loss:
-            out = preT.relu() if self.activation == "relu" else preT
-            loss = (importanceT * (out - xT).square()).mean(dim=(1, 2))
-        torch.sub(preT, xT, out=dT)
-        if self.activation == "relu":
-            # Keep the error only where pre > 0: ReLU's backward, one fused kernel.
-            torch.ops.aten.threshold_backward.grad_input(dT, preT, 0.0, grad_input=dT)
+            loss = (importanceT * ((out.relu() if relu else out) - xT).square()).mean(dim=(1, 2))
+        torch.sub(out, xT, out=dT)
         scale = 2.0 / (x.shape[1] * self.n_features)
         if isinstance(importance, Tensor):
-            dT.mul_(importanceT)
+            dT.mul_(importanceT)  # before the activation's backward: SoLU mixes features
         else:
             scale *= float(importance)
+        if relu:
+            # Keep the error only where pre > 0: ReLU's backward, one fused kernel.
+            torch.ops.aten.threshold_backward.grad_input(dT, preT, 0.0, grad_input=dT)
+        else:
+            OUTPUT_BACKWARD[self.activation](preT, out, dT)
         torch.bmm(W, dT, out=dhT)  # W d
         grad_W = torch.baddbmm(torch.bmm(hT, dT.transpose(1, 2)), dhT, xT.transpose(1, 2)).mul_(scale)
         self.weight.grad, self.b.grad = grad_W, dT.sum(dim=2).mul_(scale)

@@ -74,7 +74,7 @@ def test_instances_are_independent(activation, hidden_activation):
         assert (parameter.grad[1:] == 0).all()
 
 
-@pytest.mark.parametrize("activation", ["relu", "linear"])
+@pytest.mark.parametrize("activation", ALL_ACTIVATIONS)
 @pytest.mark.parametrize("importance", ["uniform", "per-feature"])
 @pytest.mark.parametrize("layout", ["batch-major", "feature-major"])
 def test_hand_written_gradient_equals_autograd(activation, importance, layout):
