@@ -139,3 +139,37 @@ def check_effective_rank(student: Callable[[Tensor, float], Tensor]) -> str:
                     f"got {got.tolist()}"
                 )
     return f"✔ correct: effective_rank matches the reference on {len(cases)} cases at two fractions"
+
+
+def _response_cases() -> dict[str, torch.nn.Module]:
+    """Small trained-looking models with known responses, one per kind of activation behaviour."""
+    from .models import ToyModel
+
+    generator = torch.Generator().manual_seed(1)
+    cases = {}
+    for activation, bias in (("relu", -0.1), ("sigmoid", -3.0), ("tanh", 0.2), ("solu", 0.0)):
+        model = ToyModel(6, 3, 2, activation=activation)
+        W = torch.randn(2, 3, 6, generator=generator) * (2.5 if activation == "sigmoid" else 1.0)
+        model.set_parameters(W, torch.full((2, 6), bias))
+        cases[f"a {activation} model (bias {bias:g})"] = model
+    return cases
+
+
+def check_feature_response(student: Callable[[torch.nn.Module], Tensor]) -> str:
+    """Check ``feature_response(model)``: for every feature i, the model's output i for the input with
+    only feature i on (value 1) minus its output i for the all-zero input; ``[n_instances, n_features]``."""
+    cases = _response_cases()
+    for name, model in cases.items():
+        expected = metrics.feature_response(model)
+        try:
+            with torch.no_grad():
+                got = student(model)
+        except Exception as error:  # report any failure of the student's code as feedback
+            return f"✘ feature_response raised {type(error).__name__} on {name}: {error}"
+        got = torch.as_tensor(got, dtype=torch.float32)
+        if got.shape != expected.shape:
+            return f"✘ feature_response on {name}: expected shape {list(expected.shape)}, got {list(got.shape)}"
+        if not torch.allclose(got, expected, atol=1e-4, rtol=1e-3):
+            hint = " (is the output for the all-zero input subtracted?)" if "sigmoid" in name else ""
+            return f"✘ feature_response on {name}: expected {expected[0].tolist()}, got {got[0].tolist()}{hint}"
+    return f"✔ correct: feature_response matches the reference on all {len(cases)} test models"

@@ -181,3 +181,34 @@ def monosemantic_neurons(W: Tensor, *, threshold: float = MONOSEMANTIC_THRESHOLD
     if not 0.0 < float(threshold) <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
     return (neuron_monosemanticity(W) > threshold).sum(dim=-1)
+
+
+#: A feature counts as represented when switching it on alone (value 1) raises its own output by at
+#: least this much: the model then reproduces at least half of it, whatever its weight norm.
+REPRESENTED_RESPONSE = 0.5
+
+
+def feature_response(model) -> Tensor:
+    """How much each feature, switched on alone at value 1, raises its own output above the model's
+    output for the all-zero input: ``x'_i(e_i) − x'_i(0)``, ``Tensor[n_instances, n_features]``.
+
+    A functional measure, unlike the weight norm: 1 for a feature reconstructed perfectly, 0 for one
+    the model ignores, whatever the activation does to the scale of ``W``. ``model`` is a reconstruction
+    model with ``n_instances`` and ``n_features`` (e.g. ``helpers.ToyModel``)."""
+    for name in ("n_instances", "n_features"):
+        if not isinstance(getattr(model, name, None), int):
+            raise TypeError(f"model must be a reconstruction model with n_instances and n_features, got {model!r}")
+    n_instances, n_features = model.n_instances, model.n_features
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        alone = torch.eye(n_features, device=device).expand(n_instances, n_features, n_features)
+        on = model(alone).diagonal(dim1=1, dim2=2)  # output i for the input e_i
+        off = model(torch.zeros(n_instances, 1, n_features, device=device))[:, 0, :]
+    return (on - off).float().cpu()
+
+
+def represented_features(model, *, threshold: float = REPRESENTED_RESPONSE) -> Tensor:
+    """How many features each instance represents, ``feature_response ≥ threshold``: ``Tensor[n_instances]``."""
+    if not 0.0 < float(threshold) <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
+    return (feature_response(model) >= threshold).sum(dim=-1)

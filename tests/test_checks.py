@@ -136,3 +136,22 @@ def test_glue_returns_nothing_so_cells_show_no_stray_output():
     from helpers.book import glue
 
     assert glue("a_number", torch.tensor(2.5)) is None
+
+
+def test_check_feature_response():
+    def correct(model):
+        eye = torch.eye(model.n_features).expand(model.n_instances, -1, -1)
+        zero = torch.zeros(model.n_instances, 1, model.n_features)
+        return model(eye).diagonal(dim1=1, dim2=2) - model(zero)[:, 0]
+
+    def no_baseline(model):  # forgets the output for the all-zero input: wrong for a sigmoid
+        eye = torch.eye(model.n_features).expand(model.n_instances, -1, -1)
+        return model(eye).diagonal(dim1=1, dim2=2)
+
+    def weight_norm(model):
+        return model.W.detach().norm(dim=1)
+
+    assert checks.check_feature_response(correct).startswith("✔ correct")
+    assert "subtracted" in checks.check_feature_response(no_baseline)
+    assert checks.check_feature_response(weight_norm).startswith("✘")
+    assert "raised" in checks.check_feature_response(lambda model: model.nonexistent)

@@ -152,3 +152,27 @@ def test_neuron_monosemanticity_and_count():
     assert helpers.metrics.monosemantic_neurons(W.unsqueeze(0), threshold=0.7).tolist() == [3]
     with pytest.raises(ValueError, match="threshold"):
         helpers.metrics.monosemantic_neurons(W, threshold=0)
+
+
+def test_feature_response_is_functional_not_a_weight_norm():
+    from helpers import metrics
+
+    W = torch.zeros(3, 2, 4)
+    W[:, 0, 0], W[:, 1, 1] = 1.0, 0.3  # feature 0 dedicated, feature 1 weak, features 2 and 3 ignored
+    b = torch.zeros(3, 4)
+    linear = helpers.ToyModel(4, 2, 3, activation="linear").set_parameters(W, b)
+    response = metrics.feature_response(linear)
+    torch.testing.assert_close(response[0], torch.tensor([1.0, 0.09, 0.0, 0.0]))
+    assert metrics.represented_features(linear).tolist() == [1, 1, 1]
+    # A sigmoid needs large weights and a negative bias to switch a feature on and off: the norm is 3,
+    # and the response counts it, because what matters is the output.
+    W_sigmoid, b_sigmoid = W.clone(), torch.full((3, 4), -4.0)
+    W_sigmoid[:, 0, 0] = 3.0
+    sigmoid = helpers.ToyModel(4, 2, 3, activation="sigmoid").set_parameters(W_sigmoid, b_sigmoid)
+    expected = torch.sigmoid(torch.tensor(5.0)) - torch.sigmoid(torch.tensor(-4.0))
+    torch.testing.assert_close(metrics.feature_response(sigmoid)[:, 0], expected.expand(3))
+    assert metrics.represented_features(sigmoid, threshold=0.9).tolist() == [1, 1, 1]
+    with pytest.raises(ValueError, match="threshold"):
+        metrics.represented_features(linear, threshold=0.0)
+    with pytest.raises(TypeError, match="reconstruction model"):
+        metrics.feature_response(torch.nn.Linear(2, 2))
