@@ -26,6 +26,17 @@ SUPERPOSITION_CMAP = mpl.colors.ListedColormap(
     mpl.colormaps["inferno"](np.linspace(0.0, 0.9, 256)), name="superposition"
 )
 
+#: One colour per output activation, the same in every chapter's figures.
+ACTIVATION_COLOURS: dict[str, str] = {
+    "linear": "0.45",
+    "relu": "C3",
+    "gelu": "C0",
+    "silu": "C9",
+    "sigmoid": "C2",
+    "tanh": "C1",
+    "solu": "C4",
+}
+
 #: Feature dimensionalities of the simple geometries: the paper's reference lines plus 1.
 GEOMETRY_LINES: dict[str, float] = {
     "dedicated dimension": 1.0,
@@ -136,6 +147,53 @@ def plot_dimensions_per_feature(
     return fig
 
 
+def plot_dimensions_per_feature_by_activation(
+    inverse_density,
+    measured: dict[str, Sequence[float]],
+    published: dict[str, Sequence[float]] | None = None,
+    *,
+    title: str | None = None,
+) -> Figure:
+    """``D*`` against ``1/(1−S)`` for several output activations (``measured``: name → ``[n_points]``),
+    one colour each (``ACTIVATION_COLOURS``). With ``published`` (same keys and x values), the left
+    panel draws the published curves as dashed lines beside the measured ones and a right panel shows
+    the difference measured − published."""
+    columns = 2 if published is not None else 1
+    fig, axes = plt.subplots(1, columns, figsize=(6.6 * columns, 4.4), squeeze=False, layout="constrained")
+    x = _numpy(inverse_density)
+    ax = axes[0, 0]
+    for level in (1.0, 0.5):
+        ax.axhline(level, color="0.6", lw=0.9, ls=":", zorder=0)
+    for name, values in measured.items():
+        colour = ACTIVATION_COLOURS.get(name, None)
+        ax.plot(x, _numpy(values), "o-", ms=3.5, lw=1.6, color=colour, label=name)
+        if published is not None:
+            ax.plot(x, _numpy(published[name]), "--", lw=1.1, color=colour, alpha=0.8)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.1)
+    ax.set_xlabel("1 / feature density, 1/(1−S)  (log scale)")
+    ax.set_ylabel("dimensions per feature  D* = m/‖W‖²_F")
+    handles, _ = ax.get_legend_handles_labels()
+    if published is not None:
+        handles += [
+            mpl.lines.Line2D([], [], color="0.3", marker="o", ms=3.5, label="measured"),
+            mpl.lines.Line2D([], [], color="0.3", ls="--", label="published"),
+        ]
+    ax.legend(handles=handles, fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    ax.set_title(title or "Dimensions per feature for each output activation")
+    if published is not None:
+        ax = axes[0, 1]
+        ax.axhline(0.0, color="0.5", lw=0.9)
+        for name, values in measured.items():
+            difference = _numpy(values) - _numpy(published[name])
+            ax.plot(x, difference, "o-", ms=3.5, lw=1.4, color=ACTIVATION_COLOURS.get(name, None), label=name)
+        ax.set_xscale("log")
+        ax.set_xlabel("1 / feature density, 1/(1−S)  (log scale)")
+        ax.set_ylabel("D* measured − published")
+        ax.set_title("Difference from the published curves")
+    return fig
+
+
 def plot_feature_dimensionality(
     inverse_density,
     dimensionality,
@@ -243,6 +301,93 @@ def plot_interference_grid(
         ax.set_ylabel("")
     axes[0].set_ylabel("features, largest norm first")
     fig.colorbar(image, ax=list(axes), shrink=0.85, label="Wᵀ W")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def _table_axes(n_rows: int, n_columns: int, row_labels, column_labels, panel: tuple[float, float]):
+    """A rows × columns grid of panels with the row labels on the left and column labels on top."""
+    if len(row_labels) != n_rows or len(column_labels) != n_columns:
+        raise ValueError(
+            f"need one label per row ({n_rows}) and per column ({n_columns}); got {len(row_labels)} row "
+            f"labels and {len(column_labels)} column labels"
+        )
+    fig, axes = plt.subplots(
+        n_rows,
+        n_columns,
+        figsize=(panel[0] * n_columns + 1.4, panel[1] * n_rows + 0.8),
+        squeeze=False,
+        layout="constrained",
+    )
+    for column, label in enumerate(column_labels):
+        axes[0, column].set_title(label, fontsize=10)
+    for row, label in enumerate(row_labels):
+        axes[row, 0].set_ylabel(label, fontsize=10, fontweight="bold")
+    return fig, axes
+
+
+def _table_weights(W, name: str = "W") -> torch.Tensor:
+    weights = torch.as_tensor(_numpy(W), dtype=torch.float32)
+    if weights.ndim != 4:
+        raise ValueError(f"{name} must be [n_rows, n_columns, n_hidden, n_features], got {list(weights.shape)}")
+    return weights
+
+
+def plot_interference_table(
+    W, row_labels: Sequence[str], column_labels: Sequence[str], *, suptitle: str | None = None
+) -> Figure:
+    """``WᵀW`` for a table of models (``W: [n_rows, n_columns, n_hidden, n_features]``, e.g. one row
+    per activation and one column per density), features in their natural order. Each panel is divided
+    by its largest squared feature norm, so that models whose activation inflates the weights stay
+    comparable: the colours show the pattern (1 on the diagonal for the largest feature), the label
+    under each panel the scale ``max_i ‖W_i‖²``."""
+    weights = _table_weights(W)
+    fig, axes = _table_axes(weights.shape[0], weights.shape[1], row_labels, column_labels, (1.55, 1.5))
+    image = None
+    for (row, column), ax in np.ndenumerate(axes):
+        gram = weights[row, column].T @ weights[row, column]
+        scale = float(gram.diagonal().max()) or 1.0
+        image = ax.imshow((gram / scale).numpy(), cmap=INTERFERENCE_CMAP, vmin=-1, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        ax.set_xlabel(f"scale ×{scale:.3g}", fontsize=8)
+    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, label="Wᵀ W / max_i ‖W_i‖²")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def plot_neuron_table(
+    W, row_labels: Sequence[str], column_labels: Sequence[str], *, suptitle: str | None = None
+) -> Figure:
+    """The feature-to-neuron view for a table of models (``W: [n_rows, n_columns, n_hidden,
+    n_features]``): per hidden unit j a stacked bar of its share of each feature, ``W_ji² / Σ_i W_ji²``,
+    coloured by feature index (most important feature darkest); units sorted by their largest share.
+    A unit that reads one feature is one solid bar."""
+    weights = _table_weights(W)
+    n_features = weights.shape[-1]
+    fig, axes = _table_axes(weights.shape[0], weights.shape[1], row_labels, column_labels, (1.55, 1.3))
+    colours = mpl.colormaps["viridis"](np.linspace(0.0, 0.95, n_features))
+    for (row, column), ax in np.ndenumerate(axes):
+        share = weights[row, column].square()
+        share = share / share.sum(dim=1, keepdim=True).clamp_min(1e-12)  # [n_hidden, n_features]
+        share = share[share.amax(dim=1).argsort(descending=True)].numpy()
+        bottom = np.zeros(share.shape[0])
+        for feature in range(n_features):
+            ax.bar(np.arange(share.shape[0]), share[:, feature], bottom=bottom, color=colours[feature], width=0.85)
+            bottom += share[:, feature]
+        ax.set_ylim(0, 1)
+        ax.set_xticks([])
+        ax.set_yticks([0, 1] if column == 0 else [])
+        ax.grid(False)
+    mappable = mpl.cm.ScalarMappable(
+        mpl.colors.BoundaryNorm(np.arange(n_features + 1) - 0.5, n_features),
+        mpl.colors.ListedColormap(colours),
+    )
+    bar = fig.colorbar(mappable, ax=axes.ravel().tolist(), shrink=0.6, label="feature (0 most important)")
+    bar.set_ticks(range(0, n_features, max(1, n_features // 5)))
     if suptitle:
         fig.suptitle(suptitle)
     return fig

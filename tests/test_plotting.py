@@ -114,3 +114,38 @@ def test_neuron_plot_and_order():
         plotting.plot_neurons(W.unsqueeze(0), ["a", "b"])
     with pytest.raises(ValueError, match=r"\[n_panels, n_neurons, n_features\]"):
         plotting.plot_neurons(W, ["a"])
+
+
+def test_interference_table_normalises_each_panel():
+    W = torch.zeros(2, 3, 2, 4)
+    W[..., 0, 0], W[..., 1, 1] = 1.0, 0.5
+    W[1] *= 3.0  # an activation that inflates the weights: same picture, other scale
+    fig = plotting.plot_interference_table(W, ["relu", "sigmoid"], ["1", "0.1", "0.01"], suptitle="WᵀW")
+    panels = [ax for ax in fig.axes if ax.images]
+    assert len(panels) == 6
+    np.testing.assert_allclose(panels[0].images[0].get_array(), panels[3].images[0].get_array())
+    assert panels[0].images[0].get_array()[0, 0] == 1.0
+    assert panels[3].get_xlabel() == "scale ×9"
+    with pytest.raises(ValueError, match="one label per row"):
+        plotting.plot_interference_table(W, ["relu"], ["1", "0.1", "0.01"])
+    with pytest.raises(ValueError, match=r"\[n_rows, n_columns, n_hidden, n_features\]"):
+        plotting.plot_interference_table(W[0], ["a"], ["b"])
+
+
+def test_neuron_table_bars_are_shares():
+    W = torch.tensor([[3.0, 0.0, 0.0], [1.0, 1.0, 0.0]]).expand(1, 2, 2, 3)  # [rows, columns, neurons, features]
+    fig = plotting.plot_neuron_table(W, ["gelu"], ["dense", "sparse"])
+    panel = fig.axes[0]
+    heights = sorted(round(patch.get_height(), 6) for patch in panel.patches if patch.get_height() > 0)
+    assert heights == [0.5, 0.5, 1.0]  # one unit reads feature 0 alone, the other splits evenly
+
+
+def test_dimensions_per_feature_by_activation_draws_differences():
+    x = torch.tensor([1.0, 2.0, 4.0])
+    measured = {"relu": torch.tensor([1.0, 0.5, 0.3]), "tanh": torch.tensor([0.8, 0.9, 1.0])}
+    published = {"relu": [1.0, 0.5, 0.2], "tanh": [0.8, 0.9, 1.0]}
+    fig = plotting.plot_dimensions_per_feature_by_activation(x, measured, published)
+    difference = fig.axes[1].lines[1].get_ydata()  # after the zero line: relu
+    np.testing.assert_allclose(difference, [0.0, 0.0, 0.1], atol=1e-6)
+    assert fig.axes[0].lines[2].get_color() == plotting.ACTIVATION_COLOURS["relu"]
+    assert len(plotting.plot_dimensions_per_feature_by_activation(x, measured).axes) == 1
