@@ -3,7 +3,7 @@
 Every notebook imports this package for data, models, training, metrics, theory and plots. The names
 below form the public API that the book's design fixes; the submodules hold the rest."""
 
-from . import book, checks, dynamics, metrics, plotting, published, theory
+from . import bitnet, book, checks, dynamics, metrics, plotting, published, theory
 from .data import SparseSampler, feature_sets, sparse_features
 from .metrics import (
     antipodal_partner_cosine,
@@ -31,6 +31,7 @@ __all__ = [
     "TrainResult",
     "antipodal_partner_cosine",
     "base_seed",
+    "bitnet",
     "book",
     "checks",
     "default_device",

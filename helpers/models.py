@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import validation
+from . import bitnet, validation
 
 
 def solu(x: Tensor) -> Tensor:
@@ -141,7 +141,8 @@ class ToyModel(InstanceModel):
     ``h = f_hidden(W x)``, ``x' = f(Wᵀ h + b)`` with ``W: [n_instances, n_hidden, n_features]`` and
     ``b: [n_instances, n_features]``. ``activation`` is the output non-linearity ``f`` (one of
     ``ACTIVATIONS``); ``hidden_activation`` is ``None`` (the paper's ReLU-output model) or ``"relu"``
-    (the privileged-basis model). ``weights="ternary"`` (BitLinear b1.58) arrives with the BitNet chapter.
+    (the privileged-basis model). ``weights="ternary"`` uses BitNet b1.58's absmean ternary weights
+    (``helpers.bitnet``) on full-precision latent weights, trained with a straight-through gradient.
 
     Weights start Xavier-normal for one ``n_hidden × n_features`` matrix, ``std = sqrt(2/(m+n))``,
     whatever the number of instances (the official Colab's 3-D Xavier init shrinks as instances are
@@ -165,19 +166,16 @@ class ToyModel(InstanceModel):
         self.activation = validation.choice("activation", activation, tuple(ACTIVATIONS))
         self.hidden_activation = validation.choice("hidden_activation", hidden_activation, HIDDEN_ACTIVATIONS)
         self.weights = validation.choice("weights", weights, WEIGHT_KINDS)
-        if self.weights == "ternary":
-            raise NotImplementedError(
-                "weights='ternary' (BitLinear b1.58) is not implemented yet: it arrives with the BitNet "
-                "chapter; use weights='dense'"
-            )
         self.weight = nn.Parameter(torch.empty(self.n_instances, self.n_hidden, self.n_features))
         self.b = nn.Parameter(torch.empty(self.n_instances, self.n_features))
         self.reset_parameters()
 
     @property
     def W(self) -> Tensor:
-        """The weights the forward pass uses, ``[n_instances, n_hidden, n_features]``."""
-        return self.weight
+        """The weights the forward pass uses, ``[n_instances, n_hidden, n_features]``: the latent
+        weights, or for ``weights="ternary"`` their absmean ternarisation ``γ · T`` (``helpers.bitnet``),
+        whose gradient passes straight through to the latent weights."""
+        return self.weight if self.weights == "dense" else bitnet.ternarize(self.weight)
 
     @property
     def init_std(self) -> float:
@@ -221,13 +219,17 @@ class ToyModel(InstanceModel):
     def hidden(self, x: Tensor) -> Tensor:
         """``h = f_hidden(W x)``: ``[n_instances, batch, n_features] -> [n_instances, batch, n_hidden]``."""
         check_input(x, self.n_instances, self.n_features)
-        h = torch.bmm(x, self.W.transpose(1, 2))
+        return self._hidden(x, self.W)
+
+    def _hidden(self, x: Tensor, W: Tensor) -> Tensor:
+        h = torch.bmm(x, W.transpose(1, 2))
         return h if self.hidden_activation is None else torch.relu(h)
 
     def forward(self, x: Tensor) -> Tensor:
         """``x' = f(Wᵀ h + b)``: ``[n_instances, batch, n_features] -> [n_instances, batch, n_features]``."""
-        h = self.hidden(x)
-        pre = torch.baddbmm(self.b.unsqueeze(1), h, self.W)
+        check_input(x, self.n_instances, self.n_features)
+        W = self.W  # ternarised once per pass for the tied encoder and decoder
+        pre = torch.baddbmm(self.b.unsqueeze(1), self._hidden(x, W), W)
         return ACTIVATIONS[self.activation](pre)
 
     @property

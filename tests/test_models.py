@@ -99,9 +99,16 @@ def test_hand_written_gradient_equals_autograd(activation, importance, layout):
         torch.testing.assert_close(mine, theirs, rtol=1e-4, atol=1e-6)
 
 
-def test_ternary_weights_not_yet_available():
-    with pytest.raises(NotImplementedError, match="ternary"):
-        helpers.ToyModel(5, 2, weights="ternary")
+def test_ternary_model_uses_gamma_times_ternary_codes_and_trains():
+    model = helpers.ToyModel(20, 5, 3, weights="ternary")
+    gamma = model.weight.detach().abs().mean(dim=(1, 2), keepdim=True)
+    codes = model.W.detach() / gamma
+    assert set(codes.round().unique().tolist()) <= {-1.0, 0.0, 1.0}
+    torch.testing.assert_close(codes, codes.round())
+    assert not model.has_fused_backward
+    result = helpers.train(model, density=0.1, steps=300, lr=1e-2, seed=0, progress=False)
+    assert torch.isfinite(result.loss).all()
+    assert (result.history[-1] < result.history[0]).all()
 
 
 @pytest.mark.parametrize(
