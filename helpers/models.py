@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -13,11 +14,12 @@ from torch import Tensor, nn
 from . import bitnet, validation
 
 
-def solu(x: Tensor) -> Tensor:
-    """Softmax linear unit ``x ⊙ softmax(x)``, the softmax taken over the features (last axis).
+def solu(x: Tensor, dim: int = -1) -> Tensor:
+    """Softmax linear unit ``x ⊙ softmax(x)``, the softmax taken over the features (axis ``dim``, the
+    last one in the ``[n_instances, batch, n_features]`` layout).
 
     Unlike the other activations it is not element-wise: each output depends on every feature."""
-    return x * torch.softmax(x, dim=-1)
+    return x * torch.softmax(x, dim=dim)
 
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
@@ -57,7 +59,7 @@ def _solu_backward(pre: Tensor, out: Tensor, grad: Tensor) -> Tensor:
 #: the hand-written gradient: only SoLU, whose softmax runs over the features, differs from ``ACTIVATIONS``.
 FEATURE_MAJOR_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     **ACTIVATIONS,
-    "solu": lambda x: x * torch.softmax(x, dim=1),
+    "solu": functools.partial(solu, dim=1),
 }
 
 #: Backward pass of each output activation for the hand-written gradient: ``(pre, out, grad) -> ∂L/∂pre``

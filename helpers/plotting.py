@@ -327,10 +327,10 @@ def _table_axes(n_rows: int, n_columns: int, row_labels, column_labels, panel: t
     return fig, axes
 
 
-def _table_weights(W, name: str = "W") -> torch.Tensor:
+def _table_weights(W) -> torch.Tensor:
     weights = torch.as_tensor(_numpy(W), dtype=torch.float32)
     if weights.ndim != 4:
-        raise ValueError(f"{name} must be [n_rows, n_columns, n_hidden, n_features], got {list(weights.shape)}")
+        raise ValueError(f"W must be [n_rows, n_columns, n_hidden, n_features], got {list(weights.shape)}")
     return weights
 
 
