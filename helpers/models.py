@@ -236,9 +236,10 @@ class ToyModel(InstanceModel):
 
     @property
     def has_fused_backward(self) -> bool:
-        """True when ``backward_loss`` uses the hand-written gradient: dense weights and no hidden
-        activation, with any output activation."""
-        return self.weights == "dense" and self.hidden_activation is None
+        """True when ``backward_loss`` uses the hand-written gradient: no hidden activation, any output
+        activation, dense or ternary weights (the straight-through gradient to the latent weights is the
+        gradient with respect to ``γ · T``)."""
+        return self.hidden_activation is None
 
     def backward_loss(self, x: Tensor, importance: Tensor | float, *, need_loss: bool = False) -> Tensor | None:
         """As ``InstanceModel.backward_loss``; without a hidden activation it is written by hand,
@@ -261,7 +262,7 @@ class ToyModel(InstanceModel):
         xT = x.transpose(1, 2)
         if not xT.is_contiguous():
             xT = xT.contiguous()
-        W, b = self.weight.detach(), self.b.detach()
+        W, b = self.W.detach(), self.b.detach()
         preT, dT, hT, dhT = self._workspace(xT)
         torch.bmm(W, xT, out=hT)  # h = W x
         torch.baddbmm(b.unsqueeze(2), W.transpose(1, 2), hT, out=preT)  # pre = Wᵀ h + b
