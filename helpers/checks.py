@@ -173,3 +173,14 @@ def check_feature_response(student: Callable[[torch.nn.Module], Tensor]) -> str:
             hint = " (is the output for the all-zero input subtracted?)" if "sigmoid" in name else ""
             return f"✘ feature_response on {name}: expected {expected[0].tolist()}, got {got[0].tolist()}{hint}"
     return f"✔ correct: feature_response matches the reference on all {len(cases)} test models"
+
+
+def check_ternarize(student: Callable[[Tensor], Tensor]) -> str:
+    """Check an absmean ternarisation ``W ↦ γ · RoundClip(W / (γ + ε), −1, 1)``, ``γ = mean |W|`` per
+    instance (``W: [n_instances, m, n]`` → same shape, the values the forward pass uses)."""
+    from . import bitnet
+
+    verdict = _compare(student, lambda W: bitnet.ternarize(W).detach(), "ternarize")
+    if verdict.startswith("✘") and "random weights" in verdict:
+        return verdict + " (γ is the mean |W| of each instance separately, and codes are clipped to ±1)"
+    return verdict

@@ -37,6 +37,9 @@ ACTIVATION_COLOURS: dict[str, str] = {
     "solu": "C4",
 }
 
+#: One colour per kind of weights (``ToyModel(weights=...)``), the same in every figure that compares them.
+WEIGHT_COLOURS: dict[str, str] = {"dense": "C0", "ternary": "C1"}
+
 #: Feature dimensionalities of the simple geometries: the paper's reference lines plus 1.
 GEOMETRY_LINES: dict[str, float] = {
     "dedicated dimension": 1.0,
@@ -191,6 +194,42 @@ def plot_dimensions_per_feature_by_activation(
         ax.set_xlabel("1 / feature density, 1/(1−S)  (log scale)")
         ax.set_ylabel("D* measured − published")
         ax.set_title("Difference from the published curves")
+    return fig
+
+
+def plot_mean_and_range(
+    x,
+    series: dict[str, Sequence[Sequence[float]]],
+    *,
+    colours: dict[str, str] | None = None,
+    guides: Sequence[float] = (),
+    log_x: bool = True,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Repeated runs of several models against one setting: for each ``series`` (label →
+    ``[n_points, n_repeats]``) the mean over repeats as a line and the range from the smallest to the
+    largest repeat as a band, with optional dotted horizontal ``guides``."""
+    fig, ax = _axes(ax, (6.4, 3.8))
+    xs = _numpy(x)
+    for level in guides:
+        ax.axhline(level, color="0.6", lw=0.9, ls=":", zorder=0)
+    for label, values in series.items():
+        runs = _numpy(values)
+        if runs.ndim != 2 or runs.shape[0] != xs.shape[0]:
+            raise ValueError(f"series {label!r} must be [n_points = {xs.shape[0]}, n_repeats], got {list(runs.shape)}")
+        colour = (colours or {}).get(label)
+        line = ax.plot(xs, runs.mean(axis=1), "o-", ms=3.5, lw=1.6, color=colour, label=label)[0]
+        ax.fill_between(xs, runs.min(axis=1), runs.max(axis=1), color=line.get_color(), alpha=0.2, lw=0)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
     return fig
 
 

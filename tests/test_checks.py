@@ -155,3 +155,26 @@ def test_check_feature_response():
     assert "subtracted" in checks.check_feature_response(no_baseline)
     assert checks.check_feature_response(weight_norm).startswith("✘")
     assert "raised" in checks.check_feature_response(lambda model: model.nonexistent)
+
+
+def test_check_ternarize():
+    def correct(W):
+        gamma = W.abs().mean(dim=(1, 2), keepdim=True)
+        return gamma * (W / (gamma + 1e-5)).round().clamp(-1, 1)
+
+    def one_scale_for_all_instances(W):
+        gamma = W.abs().mean()
+        return gamma * (W / (gamma + 1e-5)).round().clamp(-1, 1)
+
+    def absmax(W):  # BitNet v1's scale would round almost everything to zero
+        gamma = W.abs().amax(dim=(1, 2), keepdim=True)
+        return gamma * (W / gamma).round().clamp(-1, 1)
+
+    def unclipped(W):
+        gamma = W.abs().mean(dim=(1, 2), keepdim=True)
+        return gamma * (W / gamma).round()
+
+    assert checks.check_ternarize(correct).startswith("✔ correct")
+    for wrong in (one_scale_for_all_instances, absmax, unclipped, lambda W: W.sign()):
+        assert checks.check_ternarize(wrong).startswith("✘"), wrong
+    assert "each instance separately" in checks.check_ternarize(one_scale_for_all_instances)

@@ -149,3 +149,16 @@ def test_dimensions_per_feature_by_activation_draws_differences():
     np.testing.assert_allclose(difference, [0.0, 0.0, 0.1], atol=1e-6)
     assert fig.axes[0].lines[2].get_color() == plotting.ACTIVATION_COLOURS["relu"]
     assert len(plotting.plot_dimensions_per_feature_by_activation(x, measured).axes) == 1
+
+
+def test_mean_and_range_draws_the_mean_and_a_band_per_series():
+    x = torch.tensor([1.0, 0.1, 0.01])
+    runs = torch.tensor([[5.0, 5.0], [6.0, 8.0], [10.0, 12.0]])
+    fig = plotting.plot_mean_and_range(x, {"dense": runs}, colours=plotting.WEIGHT_COLOURS, guides=[5.0])
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.lines[-1].get_ydata(), [5.0, 7.0, 11.0])
+    assert ax.lines[-1].get_color() == plotting.WEIGHT_COLOURS["dense"]
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == 5.0 and band.max() == 12.0
+    with pytest.raises(ValueError, match="series 'dense'"):
+        plotting.plot_mean_and_range(x, {"dense": runs[:2]})
