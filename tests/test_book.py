@@ -97,3 +97,24 @@ def test_markdown_has_no_escape_damaged_latex(path):
             text = "".join(cell["source"])
             match = ESCAPE_DAMAGE.search(text)
             assert match is None, f"{path.name}: damaged LaTeX near {text[max(0, match.start() - 40) : match.end()]!r}"
+
+
+GLUE_ROLE = re.compile(r"\{glue:text\}`([^`]*)`")
+GLUE_REFERENCE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(:[^{}:]*)?")
+GLUE_CALL = re.compile(r"""glue\(\s*(f?)["']([A-Za-z0-9_]+)(\{?)""")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_glue_reference_is_well_formed_and_glued(path):
+    cells = load(path)["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    names = GLUE_CALL.findall(code)
+    glued = {name for f, name, brace in names if not (f and brace)}
+    prefixes = tuple(name for f, name, brace in names if f and brace)  # glue(f"max_diff_{name}", ...)
+    for cell in cells:
+        if cell["cell_type"] != "markdown":
+            continue
+        for reference in GLUE_ROLE.findall("".join(cell["source"])):
+            assert GLUE_REFERENCE.fullmatch(reference), f"{path.name}: malformed glue reference {reference!r}"
+            name = reference.split(":")[0]
+            assert name in glued or name.startswith(prefixes), f"{path.name}: {reference!r} is never glued"
