@@ -3,8 +3,8 @@
 Every notebook imports this package for data, models, training, metrics, theory and plots. The names
 below form the public API that the book's design fixes; the submodules hold the rest."""
 
-from . import bitnet, book, checks, dynamics, metrics, plotting, published, theory
-from .data import SparseSampler, feature_sets, sparse_features
+from . import bitnet, book, checks, dynamics, fourier, metrics, modular, plotting, published, theory
+from .data import ModularData, SparseSampler, feature_sets, modular_addition, sparse_features
 from .metrics import (
     antipodal_partner_cosine,
     dimensions_per_feature,
@@ -13,7 +13,8 @@ from .metrics import (
     feature_norms,
     superposition,
 )
-from .models import ACTIVATIONS, AbsValueModel, InstanceModel, ToyModel
+from .models import ACTIVATIONS, AbsValueModel, BilinearMLP, InstanceModel, ToyModel
+from .modular import ModularResult, cross_entropy, evaluate_modular, train_modular
 from .runtime import base_seed, default_device, profile, tune_allocator
 from .theory import phase_n2m1
 from .train import TrainResult, log_spaced_steps, train
@@ -25,7 +26,10 @@ tune_allocator()
 __all__ = [
     "ACTIVATIONS",
     "AbsValueModel",
+    "BilinearMLP",
     "InstanceModel",
+    "ModularData",
+    "ModularResult",
     "SparseSampler",
     "ToyModel",
     "TrainResult",
@@ -34,15 +38,20 @@ __all__ = [
     "bitnet",
     "book",
     "checks",
+    "cross_entropy",
     "default_device",
     "dimensions_per_feature",
     "dynamics",
+    "evaluate_modular",
     "feature_cosines",
     "feature_dimensionality",
     "feature_norms",
     "feature_sets",
+    "fourier",
     "log_spaced_steps",
     "metrics",
+    "modular",
+    "modular_addition",
     "phase_n2m1",
     "plotting",
     "profile",
@@ -51,4 +60,5 @@ __all__ = [
     "superposition",
     "theory",
     "train",
+    "train_modular",
 ]
