@@ -184,3 +184,39 @@ def check_ternarize(student: Callable[[Tensor], Tensor]) -> str:
     if verdict.startswith("✘") and "random weights" in verdict:
         return verdict + " (γ is the mean |W| of each instance separately, and codes are clipped to ±1)"
     return verdict
+
+
+def _embedding_cases() -> dict[str, Tensor]:
+    """Named embeddings ``[p, d]`` for the Fourier exercise."""
+    x = torch.arange(13, dtype=torch.float32)
+    generator = torch.Generator().manual_seed(0)
+    return {
+        "one frequency at a phase (p = 13)": torch.cos(2 * math.pi * 4 * x / 13 + 0.7).unsqueeze(1),
+        "a constant and a sine (p = 13)": torch.stack([torch.ones(13), torch.sin(2 * math.pi * 2 * x / 13)], dim=1),
+        "random (p = 11, d = 4)": torch.randn(11, 4, generator=generator),
+        "random, even p (p = 8, d = 3)": torch.randn(8, 3, generator=generator),
+    }
+
+
+def check_frequency_norms(student: Callable[[Tensor], Tensor]) -> str:
+    """Check an implementation of per-frequency norms of an embedding (``[p, d]`` → ``[p // 2 + 1, d]``:
+    row k is the norm of each column's cos k and sin k components together; row 0 the constant)."""
+    from . import fourier
+
+    cases = _embedding_cases()
+    for name, embedding in cases.items():
+        expected = fourier.frequency_norms(embedding)
+        try:
+            got = torch.as_tensor(student(embedding.clone()), dtype=torch.float32)
+        except Exception as error:  # report any failure of the student's code as feedback
+            return f"✘ frequency_norms raised {type(error).__name__} on {name}: {error}"
+        if got.shape != expected.shape:
+            return f"✘ frequency_norms on {name}: expected shape {list(expected.shape)}, got {list(got.shape)}"
+        if not torch.allclose(got, expected, atol=1e-4, rtol=1e-3):
+            hint = " (a frequency's cosine and sine rows go together: sqrt(cos² + sin²))" if "phase" in name else ""
+            first = (got - expected).abs().argmax()
+            return (
+                f"✘ frequency_norms on {name}: expected {expected.flatten()[first]:.4f}, got "
+                f"{got.flatten()[first]:.4f} (first of the wrong entries){hint}"
+            )
+    return f"✔ correct: frequency_norms matches the reference on all {len(cases)} test embeddings"

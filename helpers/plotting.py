@@ -918,3 +918,88 @@ def plot_neurons(
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+def plot_frequency_norms(
+    norms, *, frequencies: Sequence[int] | None = None, ax: Axes | None = None, title: str | None = None
+) -> Figure:
+    """How much of each embedding column lies at each frequency (``helpers.fourier.frequency_norms``,
+    ``[n_frequencies, d]``): one bar group per frequency, one bar per column. ``frequencies``: which to
+    show (default: every frequency with any column above 5% of the largest entry)."""
+    values = _numpy(norms)
+    if values.ndim != 2:
+        raise ValueError(f"norms must be [n_frequencies, d], got shape {list(values.shape)}")
+    if frequencies is None:
+        frequencies = [k for k in range(values.shape[0]) if values[k].max() > 0.05 * values.max()]
+    shown = values[list(frequencies)]  # [n_shown, d]
+    fig, ax = _axes(ax, (max(3.5, 1.1 * len(frequencies) + 2), 3.4))
+    d = shown.shape[1]
+    width = 0.8 / d
+    for column in range(d):
+        positions = np.arange(len(frequencies)) + (column - (d - 1) / 2) * width
+        ax.bar(positions, shown[:, column], width, color=f"C{column}", label=f"column {column}")
+    ax.set_xticks(np.arange(len(frequencies)), [("const" if k == 0 else str(k)) for k in frequencies])
+    ax.set_xlabel("frequency k")
+    ax.set_ylabel("norm of the column at k")
+    ax.legend(fontsize=8, ncols=min(d, 4))
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_weight_matrix(
+    W, *, ax: Axes | None = None, title: str | None = None, xlabel: str = "", ylabel: str = ""
+) -> Figure:
+    """A weight matrix as a diverging heat map centred on zero (negative blue, positive red), with
+    its values written in the cells when it is small enough to read."""
+    values = _numpy(W)
+    fig, ax = _axes(ax, (0.45 * values.shape[1] + 1.5, 0.3 * values.shape[0] + 1.2))
+    limit = float(np.abs(values).max()) or 1.0
+    image = ax.imshow(values, cmap=INTERFERENCE_CMAP, vmin=-limit, vmax=limit, aspect="auto")
+    ax.grid(False)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_weight_histogram(
+    values: dict[str, Sequence[float]],
+    *,
+    levels: Sequence[float] = (),
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Histograms of weight entries (label → flat values), with dotted vertical lines at ``levels``."""
+    fig, ax = _axes(ax, (6.4, 3.4))
+    for level in levels:
+        ax.axvline(level, color="0.5", lw=0.9, ls=":", zorder=0)
+    for index, (label, entries) in enumerate(values.items()):
+        ax.hist(_numpy(entries).ravel(), bins=80, color=f"C{index}", alpha=0.6, label=label)
+    ax.set_xlabel("weight entry")
+    ax.set_ylabel("count")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_modular_training(history: dict, *, ax: Axes | None = None, title: str | None = None) -> Figure:
+    """Training and test cross-entropy of every instance over training (``ModularResult.history``),
+    on a log scale: training loss solid, test loss dashed, one colour per instance."""
+    fig, ax = _axes(ax, (6.4, 3.6))
+    steps = _numpy(history["step"])
+    train, test = _numpy(history["train_loss"]), _numpy(history["test_loss"])
+    for instance in range(train.shape[1]):
+        colour = f"C{instance % 10}"
+        ax.plot(steps, train[:, instance], color=colour, lw=1.4, label="train" if instance == 0 else None)
+        ax.plot(steps, test[:, instance], color=colour, lw=1.2, ls="--", label="test" if instance == 0 else None)
+    ax.set_yscale("log")
+    ax.set_xlabel("step (full batch)")
+    ax.set_ylabel("cross-entropy")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig

@@ -178,3 +178,17 @@ def test_check_ternarize():
     for wrong in (one_scale_for_all_instances, absmax, unclipped, lambda W: W.sign()):
         assert checks.check_ternarize(wrong).startswith("✘"), wrong
     assert "each instance separately" in checks.check_ternarize(one_scale_for_all_instances)
+
+
+def test_check_frequency_norms_accepts_the_reference_and_names_a_wrong_one():
+    from helpers import fourier
+
+    assert checks.check_frequency_norms(fourier.frequency_norms).startswith("✔")
+
+    def cosine_rows_only(embedding):
+        p = embedding.shape[0]
+        coefficients = fourier.fourier_basis(p) @ embedding
+        return torch.cat([coefficients[:1], coefficients[1::2][: p // 2]]).abs()
+
+    verdict = checks.check_frequency_norms(cosine_rows_only)
+    assert verdict.startswith("✘") and "phase" in verdict
