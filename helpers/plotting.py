@@ -950,8 +950,8 @@ def plot_frequency_norms(
 def plot_weight_matrix(
     W, *, ax: Axes | None = None, title: str | None = None, xlabel: str = "", ylabel: str = ""
 ) -> Figure:
-    """A weight matrix as a diverging heat map centred on zero (negative blue, positive red), with
-    its values written in the cells when it is small enough to read."""
+    """A weight matrix (``[rows, columns]``) as a diverging heat map centred on zero: negative blue,
+    positive red, as for WᵀW."""
     values = _numpy(W)
     fig, ax = _axes(ax, (0.45 * values.shape[1] + 1.5, 0.3 * values.shape[0] + 1.2))
     limit = float(np.abs(values).max()) or 1.0
