@@ -978,12 +978,7 @@ def plot_weight_histogram(
         ax.axvline(level, color="0.5", lw=0.9, ls=":", zorder=0)
     for index, (label, entries) in enumerate(values.items()):
         ax.hist(_numpy(entries).ravel(), bins=80, color=f"C{index}", alpha=0.6, label=label)
-    ax.set_xlabel("weight entry")
-    ax.set_ylabel("count")
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
-    return fig
+    return _labelled(fig, ax, "weight entry", "count", title)
 
 
 def plot_modular_training(history: dict, *, ax: Axes | None = None, title: str | None = None) -> Figure:
@@ -997,8 +992,13 @@ def plot_modular_training(history: dict, *, ax: Axes | None = None, title: str |
         ax.plot(steps, train[:, instance], color=colour, lw=1.4, label="train" if instance == 0 else None)
         ax.plot(steps, test[:, instance], color=colour, lw=1.2, ls="--", label="test" if instance == 0 else None)
     ax.set_yscale("log")
-    ax.set_xlabel("step (full batch)")
-    ax.set_ylabel("cross-entropy")
+    return _labelled(fig, ax, "step (full batch)", "cross-entropy", title)
+
+
+def _labelled(fig: Figure, ax: Axes, xlabel: str, ylabel: str, title: str | None) -> Figure:
+    """Axis labels, a small legend and an optional title; returns ``fig``."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
