@@ -225,12 +225,7 @@ def plot_mean_and_range(
         ax.fill_between(xs, runs.min(axis=1), runs.max(axis=1), color=line.get_color(), alpha=0.2, lw=0)
     if log_x:
         ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
-    return fig
+    return _labelled(fig, ax, xlabel, ylabel, title)
 
 
 def plot_feature_dimensionality(
