@@ -428,14 +428,15 @@ class BilinearMLP(nn.Module):
         if not isinstance(pairs, Tensor) or pairs.dim() != 2 or pairs.shape[1] != 2 or pairs.is_floating_point():
             got = tuple(pairs.shape) if isinstance(pairs, Tensor) else type(pairs).__name__
             raise ValueError(f"pairs must be an integer Tensor[batch, 2] of residues (a, b), got {got}")
-        a, b = pairs[:, 0], pairs[:, 1]
-        d = self.d
-        # Each operand's contribution is a p-row table, so the batch only needs gathers and adds.
-        factors = []
-        for weight in (self.L, self.R):
-            from_a = self.E @ weight[:, :, :d].transpose(1, 2)  # [n_instances, p, n_hidden]
-            from_b = self.E @ weight[:, :, d:].transpose(1, 2)
-            # index_select: its backward (index_add) is several times faster than advanced indexing's
+        return self._factors(self.E, self.L, self.R, pairs[:, 0], pairs[:, 1])
+
+    def _factors(self, E: Tensor, L: Tensor, R: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+        # Each operand's contribution is a p-row table, so the batch only needs gathers and adds;
+        # index_select's backward (index_add) is several times faster than advanced indexing's.
+        d, factors = self.d, []
+        for weight in (L, R):
+            from_a = E @ weight[:, :, :d].transpose(1, 2)  # [n_instances, p, n_hidden]
+            from_b = E @ weight[:, :, d:].transpose(1, 2)
             factors.append(torch.index_select(from_a, 1, a) + torch.index_select(from_b, 1, b))
         return factors[0], factors[1]
 
@@ -451,16 +452,12 @@ class BilinearMLP(nn.Module):
     def backward_cross_entropy(self, pairs: Tensor, labels: Tensor) -> Tensor:
         """Set each weight's ``.grad`` to the gradient of the summed per-instance mean cross-entropy
         on ``pairs`` (``[batch, 2]``) with ``labels`` (``[batch]``), by hand: one softmax serves the
-        loss and its gradient (softmax − one-hot), about twice as fast as autograd on a CPU.
+        loss and its gradient (softmax − one-hot); 1.4 times faster than autograd on a 2-core CPU.
         Returns the detached loss of each instance, ``Tensor[n_instances]``."""
         a, b = pairs[:, 0], pairs[:, 1]
         d, batch = self.d, pairs.shape[0]
         E, L, R, U = self.E.detach(), self.L.detach(), self.R.detach(), self.U.detach()
-        tables = {}
-        for name, weight in (("L", L), ("R", R)):
-            tables[name] = (E @ weight[:, :, :d].transpose(1, 2), E @ weight[:, :, d:].transpose(1, 2))
-        left = torch.index_select(tables["L"][0], 1, a) + torch.index_select(tables["L"][1], 1, b)
-        right = torch.index_select(tables["R"][0], 1, a) + torch.index_select(tables["R"][1], 1, b)
+        left, right = self._factors(E, L, R, a, b)
         hidden = left * right  # [n_instances, batch, n_hidden]
         logits = hidden @ U.transpose(1, 2)  # [n_instances, batch, p]
         # Shifted logits below −60 count as −60: once the pairs are learned, most probabilities would
