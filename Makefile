@@ -1,14 +1,17 @@
 # The two commands of the README:
 #   make book   install everything into .venv and build the book into _build/html
 #   make test   install, then lint, run the helpers tests, execute every notebook (nbval), build the book
+#               from the outputs nbval collected (each notebook executes once)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# jupyter-book's cache of executed notebooks (execute_notebooks: cache in _config.yml).
+NB_CACHE := _build/.jupyter_cache
 # No progress bars in logs and in the built pages (the notebooks show them when run interactively).
 export SUPERPOSITION_PROGRESS := 0
 
-.PHONY: install book test lint unit notebooks build clean
+.PHONY: install book test lint unit notebooks build render clean
 
 install: $(STAMP)
 
@@ -20,7 +23,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 book: install build
 
-test: install lint unit notebooks build
+test: install lint unit notebooks render
 
 lint:
 	$(BIN)/ruff check .
@@ -30,10 +33,18 @@ lint:
 unit:
 	$(BIN)/python -m pytest tests || { rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no tests in tests/"; exit $$rc; }
 
+# Each notebook that passes is stored with its outputs in NB_CACHE, where `render` finds it.
 notebooks:
-	$(BIN)/python -m pytest notebooks || { rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no notebooks in notebooks/"; exit $$rc; }
+	rm -rf $(NB_CACHE)
+	$(BIN)/python -m pytest notebooks --nb-cache $(NB_CACHE) || { rc=$$?; [ $$rc -ne 5 ] || echo "pytest collected no notebooks in notebooks/"; exit $$rc; }
 
+# Build with fresh execution of every notebook.
 build:
+	rm -rf $(NB_CACHE)
+	$(MAKE) --no-print-directory render
+
+# Build from NB_CACHE; a notebook that is not in it is executed (and added).
+render:
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "The book is in _build/html/index.html"
 
