@@ -2,6 +2,7 @@
 with the Colab install cell pointing at the one repository URL of _config.yml, and seeds from the base
 seed."""
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -118,3 +119,111 @@ def test_every_glue_reference_is_well_formed_and_glued(path):
             assert GLUE_REFERENCE.fullmatch(reference), f"{path.name}: malformed glue reference {reference!r}"
             name = reference.split(":")[0]
             assert name in glued or name.startswith(prefixes), f"{path.name}: {reference!r} is never glued"
+
+
+LOOPS = (ast.For, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def python_of(source: str) -> ast.Module:
+    # IPython magics and shell escapes are not Python: keep their indentation, drop the rest
+    return ast.parse(re.sub(r"^(\s*)[%!].*$", r"\1pass", source, flags=re.MULTILINE))
+
+
+def creates_figure(node: ast.AST) -> bool:
+    """plt.figure/plt.subplots, or a helpers.plotting plot_* call without ``ax=`` (it makes its own)."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return False
+    owner = node.func.value.id if isinstance(node.func.value, ast.Name) else None
+    name = node.func.attr
+    if owner == "plt":
+        return name in ("figure", "subplots", "subplot_mosaic")
+    return owner == "plotting" and name.startswith("plot_") and all(k.arg != "ax" for k in node.keywords)
+
+
+def figures_drawn(source: str) -> int:
+    """How many figures a code cell draws, counting a figure made inside a loop as two (several)."""
+
+    def count(node: ast.AST, in_loop: bool) -> int:
+        here = (2 if in_loop else 1) if creates_figure(node) else 0
+        inside = in_loop or isinstance(node, LOOPS)
+        return here + sum(count(child, inside) for child in ast.iter_child_nodes(node))
+
+    return count(python_of(source), False)
+
+
+def test_figures_drawn_counts_new_figures_only():
+    assert figures_drawn("fig, ax = plt.subplots()\nplotting.plot_loss_history(x, y, ax=ax)\nplt.show()") == 1
+    assert figures_drawn("plotting.plot_features_2d(W, labels)\nplotting.plot_features_2d(W, labels)") == 2
+    assert figures_drawn("%matplotlib inline\nif colab:\n    %pip install x") == 0
+    assert figures_drawn("for kind in kinds:\n    plotting.plot_basic_results(W, b, labels)") == 2
+    assert (
+        figures_drawn("fig, axes = plt.subplots(1, 2)\nfor ax in axes:\n    plotting.plot_interference(W, ax=ax)") == 1
+    )
+
+
+def figure_cells():
+    for path in NOTEBOOKS:
+        for index, cell in enumerate(load(path)["cells"]):
+            if cell["cell_type"] == "code" and figures_drawn("".join(cell["source"])):
+                yield path, index, cell
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_its_own_cell_and_a_caption(path):
+    """myst-nb captions every image of a cell with the cell's caption: one figure per cell, each
+    captioned, so that the book numbers and explains every figure."""
+    cells = [(index, cell) for p, index, cell in figure_cells() if p == path]
+    assert cells, f"{path.name} draws no figure"
+    for index, cell in cells:
+        assert figures_drawn("".join(cell["source"])) == 1, f"{path.name} cell {index} draws several figures"
+        figure = cell["metadata"].get("mystnb", {}).get("figure", {})
+        assert len(figure.get("caption", "")) >= 60, f"{path.name} cell {index} has no caption saying what to see"
+        assert re.fullmatch(r"fig-[a-z0-9-]+", figure.get("name", "")), f"{path.name} cell {index} has no fig- name"
+        assert not shows_a_value(cell), f"{path.name} cell {index} displays a table under its figure caption"
+
+
+QUIET_CALLS = ("show", "print", "claim", "glue")
+
+
+def shows_a_value(cell) -> bool:
+    """Whether a cell displays something besides figures and printed text (a table, a value): in a figure
+    cell, myst-nb would put that under the figure's caption too."""
+    module = python_of("".join(cell["source"]))
+    displays = any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "display"
+        for node in ast.walk(module)
+    )
+    last = module.body[-1] if module.body else None
+    if not isinstance(last, ast.Expr):
+        return displays
+    call = last.value
+    name = getattr(call.func, "attr", getattr(call.func, "id", None)) if isinstance(call, ast.Call) else None
+    return displays or name not in QUIET_CALLS
+
+
+def test_figure_names_are_unique():
+    names = [cell["metadata"].get("mystnb", {}).get("figure", {}).get("name") for _, _, cell in figure_cells()]
+    assert len(names) == len(set(names)), "two figures share a name"
+
+
+def test_reader_pages_are_in_the_table_of_contents():
+    files = toc_files()
+    for page in ("book/setup", "book/instructors", "book/glossary", "book/references", "book/notation"):
+        assert page in files, f"{page} is missing from _toc.yml"
+    assert "```{glossary}" in (ROOT / "book" / "glossary.md").read_text()
+
+
+def cited_keys() -> set[str]:
+    texts = [path.read_text() for path in (ROOT / "book").glob("*.md")]
+    texts += ["".join(c["source"]) for path in NOTEBOOKS for c in load(path)["cells"] if c["cell_type"] == "markdown"]
+    keys = set()
+    for role in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", "\n".join(texts)):
+        keys.update(key.strip() for key in role.split(","))
+    return keys
+
+
+def test_every_reference_is_cited_and_every_citation_exists():
+    entries = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "book" / "references.bib").read_text(), re.MULTILINE))
+    cited = cited_keys()
+    assert entries - cited == set(), f"in references.bib but never cited: {sorted(entries - cited)}"
+    assert cited - entries == set(), f"cited but not in references.bib: {sorted(cited - entries)}"
