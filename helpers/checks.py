@@ -186,6 +186,41 @@ def check_ternarize(student: Callable[[Tensor], Tensor]) -> str:
     return verdict
 
 
+def check_abs_value_model(model: torch.nn.Module) -> str:
+    """Check a hand-built ``helpers.AbsValueModel`` with one instance that should compute ``|x|`` exactly:
+    every feature alone at negative and positive values (its own output and every other output), then
+    dense random inputs of both signs, where all features are present at once."""
+    from .data import sparse_features
+    from .models import AbsValueModel
+
+    if not isinstance(model, AbsValueModel):
+        return f"✘ expected a helpers.AbsValueModel, got {type(model).__name__}"
+    if model.n_instances != 1:
+        return f"✘ build a model with one instance (helpers.AbsValueModel(n, m)); this one has {model.n_instances}"
+    n = model.n_features
+    values = torch.tensor([-1.0, -0.5, -0.25, 0.25, 0.5, 1.0])
+    inputs = (values[:, None, None] * torch.eye(n)).reshape(1, -1, n)  # [1, values * features, n]
+    with torch.no_grad():
+        alone = model(inputs)
+        if not torch.isfinite(alone).all():
+            return "✘ the model's output has NaN or inf"
+        error = (alone - inputs.abs()).abs().reshape(len(values), n, n)  # [value, active feature, output]
+        if error.amax() > 1e-4:
+            value, feature, output = (int(i) for i in torch.unravel_index(error.argmax(), error.shape))
+            got = float(alone.reshape(len(values), n, n)[value, feature, output])
+            expected = abs(float(values[value])) if output == feature else 0.0
+            where = "its own output" if output == feature else f"output {output}"
+            return (
+                f"✘ feature {feature} alone at x = {float(values[value]):g}: {where} is {got:.4f}, expected "
+                f"{expected:g}" + (" (does each feature have a neuron for each sign?)" if got == 0 else "")
+            )
+        dense = sparse_features(1, 1000, n, 1.0, signed=True, generator=torch.Generator().manual_seed(0))
+        worst = float((model(dense) - dense.abs()).abs().amax())
+    if worst > 1e-4:
+        return f"✘ each feature alone is right, but with all {n} features present the largest error is {worst:.4f}"
+    return f"✔ correct: the model computes |x| for each of its {n} features alone and for 1,000 dense inputs"
+
+
 def _embedding_cases() -> dict[str, Tensor]:
     """Named embeddings ``[p, d]`` for the Fourier exercise."""
     x = torch.arange(13, dtype=torch.float32)

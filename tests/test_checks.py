@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+import helpers
 from helpers import checks, metrics
 from helpers.book import ClaimFailed, claim
 
@@ -192,3 +193,26 @@ def test_check_frequency_norms_accepts_the_reference_and_names_a_wrong_one():
 
     verdict = checks.check_frequency_norms(cosine_rows_only)
     assert verdict.startswith("✘") and "phase" in verdict
+
+
+def hand_built_abs(n_features, signs=(1.0, -1.0)):
+    """|x| = ReLU(x) + ReLU(-x): one neuron per feature and sign (``signs`` drops one to break it)."""
+    model = helpers.AbsValueModel(n_features, len(signs) * n_features)
+    W1 = torch.cat([sign * torch.eye(n_features) for sign in signs])  # [neurons, features]
+    with torch.no_grad():
+        model.W1.copy_(W1.unsqueeze(0))
+        model.W2.copy_(W1.abs().T.unsqueeze(0))
+        model.b.zero_()
+    return model
+
+
+def test_check_abs_value_model_accepts_the_construction_and_names_what_is_wrong():
+    assert checks.check_abs_value_model(hand_built_abs(3)).startswith("✔ correct")
+    only_positive = checks.check_abs_value_model(hand_built_abs(3, signs=(1.0,)))
+    assert only_positive.startswith("✘ feature 0 alone at x = -1") and "each sign" in only_positive
+    leaky = hand_built_abs(3)
+    with torch.no_grad():
+        leaky.W2[0, 1, 0] = 0.5  # neuron 0 (feature 0, positive side) also writes to output 1
+    assert "output 1" in checks.check_abs_value_model(leaky)
+    assert "one instance" in checks.check_abs_value_model(helpers.AbsValueModel(3, 6, n_instances=2))
+    assert "AbsValueModel" in checks.check_abs_value_model(helpers.ToyModel(3, 6))
