@@ -20,8 +20,9 @@ It serves `_build/html` on localhost and saves, for a desktop-sized window:
 - `search.png`: the search page's results for a term the book uses;
 - `download.png`: the download menu of a chapter, opened.
 
-It also prints what a reader would notice and the screenshots might not show: JavaScript errors,
-failed requests, figures without captions, and pages that still show a Python traceback or warning.
+It also checks every page for what a reader would notice and the screenshots might not show:
+JavaScript errors, failed requests, chapter images without a caption, formulas MathJax could not
+render (with ``--mathjax``), and pages that show a Python traceback or warning.
 It exits non-zero when it finds any of those.
 """
 
@@ -148,12 +149,26 @@ def main() -> int:
         shot("exercise")
         page.set_viewport_size({"width": 1400, "height": 900})
 
-        for url in (base + "index.html", base + CHAPTER):
-            page.goto(url)
+        for html in sorted([*args.html.glob("book/*.html"), *args.html.glob("notebooks/*.html")]):
+            name = html.relative_to(args.html).as_posix()
+            page.goto(base + name)
+            page.wait_for_load_state("networkidle")
             text = page.locator("main, article").first.inner_text()
             for marker in ("Traceback (most recent call last)", "Warning:", "UserWarning", "FutureWarning"):
                 if marker in text:
-                    problems.append(f"{url}: the page shows {marker!r}")
+                    problems.append(f"{name}: the page shows {marker!r}")
+            images = page.locator("article img[src*='_images/']")
+            uncaptioned = [
+                i for i in range(images.count()) if not images.nth(i).locator("xpath=ancestor::figure").count()
+            ]
+            if name.startswith("notebooks/") and uncaptioned:
+                problems.append(f"{name}: {len(uncaptioned)} of {images.count()} images have no caption")
+            unrendered = page.locator("mjx-merror, .math:not(:has(mjx-container))").count() if args.mathjax else 0
+            if unrendered:
+                problems.append(f"{name}: {unrendered} formulas did not render")
+        print(
+            f"checked {len(list(args.html.glob('book/*.html'))) + len(list(args.html.glob('notebooks/*.html')))} pages"
+        )
 
         page.goto(base + f"search.html?q={SEARCH_TERM}")
         page.wait_for_selector("#search-results li", timeout=15_000)

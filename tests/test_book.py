@@ -100,6 +100,13 @@ def test_markdown_has_no_escape_damaged_latex(path):
             assert match is None, f"{path.name}: damaged LaTeX near {text[max(0, match.start() - 40) : match.end()]!r}"
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "book").glob("*.md")), ids=lambda p: p.name)
+def test_pages_have_no_escape_damaged_latex(path):
+    text = path.read_text()
+    match = ESCAPE_DAMAGE.search(text)
+    assert match is None, f"{path.name}: damaged LaTeX near {text[max(0, match.start() - 40) : match.end()]!r}"
+
+
 GLUE_ROLE = re.compile(r"\{glue:text\}`([^`]*)`")
 GLUE_REFERENCE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(:[^{}:]*)?")
 GLUE_CALL = re.compile(r"""glue\(\s*(f?)["']([A-Za-z0-9_]+)(\{?)""")
