@@ -38,7 +38,12 @@ class ModularResult:
 
 def cross_entropy(logits: Tensor, labels: Tensor) -> Tensor:
     """Mean cross-entropy of each instance: ``logits [n_instances, batch, p]``, ``labels [batch]`` →
-    ``Tensor[n_instances]``."""
+    ``Tensor[n_instances]``.
+
+    Logits more than 60 below an instance's largest are raised to that floor, as in the trainer (no
+    subnormal floats), so a pair whose correct logit is further below the top than that counts about
+    ``60 + log p`` instead of its full loss. On a pair the model gets right the correct logit is the
+    largest, and the floor changes the loss by less than ``p e^-60``."""
     shifted = (logits - logits.amax(dim=2, keepdim=True)).clamp(min=-60.0)  # as in the trainer: no subnormals
     correct = shifted.gather(2, labels.view(1, -1, 1).expand(logits.shape[0], -1, 1)).squeeze(2)
     return (shifted.exp().sum(dim=2).log() - correct).mean(dim=1)
