@@ -87,22 +87,22 @@ def test_every_chapter_checks_claims_and_has_exercises(path):
 
 
 # What LaTeX commands look like after a Python string ate their backslash: "\r" of \rVert became a
-# line break, "\t" of \times a tab, "\f" of \frac a form feed, "\b" of \beta a backspace.
+# line break, "\t" of \times a tab, "\f" of \frac a form feed, "\b" of \beta a backspace, "\a" of
+# \approx a bell.
 ESCAPE_DAMAGE = re.compile(r"^(Vert|ightarrow|imes|ext\{|rac\{|eta\b|ule\b)|[\t\r\x07\x08\x0b\x0c]", re.MULTILINE)
+PAGES = sorted((ROOT / "book").glob("*.md"))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def markdown_of(path: Path) -> str:
+    """A page's text, or all of a notebook's markdown cells."""
+    if path.suffix == ".md":
+        return path.read_text()
+    return "\n".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + PAGES, ids=lambda p: p.name)
 def test_markdown_has_no_escape_damaged_latex(path):
-    for cell in load(path)["cells"]:
-        if cell["cell_type"] == "markdown":
-            text = "".join(cell["source"])
-            match = ESCAPE_DAMAGE.search(text)
-            assert match is None, f"{path.name}: damaged LaTeX near {text[max(0, match.start() - 40) : match.end()]!r}"
-
-
-@pytest.mark.parametrize("path", sorted((ROOT / "book").glob("*.md")), ids=lambda p: p.name)
-def test_pages_have_no_escape_damaged_latex(path):
-    text = path.read_text()
+    text = markdown_of(path)
     match = ESCAPE_DAMAGE.search(text)
     assert match is None, f"{path.name}: damaged LaTeX near {text[max(0, match.start() - 40) : match.end()]!r}"
 
@@ -221,10 +221,9 @@ def test_reader_pages_are_in_the_table_of_contents():
 
 
 def cited_keys() -> set[str]:
-    texts = [path.read_text() for path in (ROOT / "book").glob("*.md")]
-    texts += ["".join(c["source"]) for path in NOTEBOOKS for c in load(path)["cells"] if c["cell_type"] == "markdown"]
+    text = "\n".join(markdown_of(path) for path in NOTEBOOKS + PAGES)
     keys = set()
-    for role in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", "\n".join(texts)):
+    for role in re.findall(r"\{cite(?::[a-z]+)?\}`([^`]+)`", text):
         keys.update(key.strip() for key in role.split(","))
     return keys
 
