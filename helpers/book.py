@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+#: What a claim that does not hold does (env ``SUPERPOSITION_CLAIMS``): ``"raise"`` (default: stop the
+#: build) or ``"report"`` (print it with a ✘ and go on, so that one run shows every claim's outcome; for
+#: the seed sweeps and negative controls in benchmarks/).
+CLAIM_MODES = ("raise", "report")
+
+
+def claim_mode() -> str:
+    """``"raise"`` or ``"report"``, from env ``SUPERPOSITION_CLAIMS``."""
+    value = os.environ.get("SUPERPOSITION_CLAIMS", "raise").strip().lower() or "raise"
+    if value not in CLAIM_MODES:
+        raise ValueError(f"SUPERPOSITION_CLAIMS must be one of {CLAIM_MODES}, got {value!r}")
+    return value
 
 
 class ClaimFailed(AssertionError):
@@ -21,10 +35,15 @@ def _format(value: Any) -> str:
 
 def claim(statement: str, holds: bool, **measured: Any) -> None:
     """Check one claim the prose makes. Prints ``✔ statement (measured …)`` when it holds; raises
-    ``ClaimFailed`` with the measured numbers when it does not, so CI stops on a broken claim."""
+    ``ClaimFailed`` with the measured numbers when it does not, so CI stops on a broken claim (with
+    ``SUPERPOSITION_CLAIMS=report`` it prints ``✘ statement …`` instead and returns)."""
+    mode = claim_mode()
     numbers = ", ".join(f"{name} = {_format(value)}" for name, value in measured.items())
     suffix = f"  [{numbers}]" if numbers else ""
     if not bool(holds):
+        if mode == "report":
+            print(f"✘ {statement}{suffix}")
+            return
         raise ClaimFailed(f"claim does not hold: {statement}{suffix}")
     print(f"✔ {statement}{suffix}")
 

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from . import validation
 from .data import ModularData, derived_seed
 from .models import BilinearMLP
-from .runtime import progress_enabled
+from .runtime import lr_scale, progress_enabled
 from .train import INIT_STREAM, check_finite, lr_factor
 
 
@@ -110,11 +110,12 @@ def train_modular(
     test_pairs, test_labels = data.test.to(device), data.test_labels.to(device)
     # Decoupled weight decay by hand, so each instance can have its own: w ← w − lr·λ_i·w, then Adam.
     optimizer = torch.optim.Adam(work.parameters(), lr=lr, betas=betas)
+    scale = lr_scale()  # nearly 0 under the untrained control (helpers.runtime.control)
     history: dict[str, list] = {"step": [], "train_loss": [], "test_loss": [], "test_accuracy": []}
     show = progress_enabled() if progress is None else bool(progress)
     with tqdm(total=steps, desc=description, disable=not show, leave=False) as bar:
         for step in range(steps):
-            step_lr = lr * lr_factor(step, steps, schedule, warmup_steps)
+            step_lr = lr * scale * lr_factor(step, steps, schedule, warmup_steps)
             for group in optimizer.param_groups:
                 group["lr"] = step_lr
             loss = work.backward_cross_entropy(train_pairs, train_labels)

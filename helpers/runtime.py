@@ -8,6 +8,11 @@ import sys
 import torch
 
 PROFILES = ("book", "paper")
+#: Negative controls (env ``SUPERPOSITION_CONTROL``): ``"untrained"`` runs every training loop with the
+#: learning rate scaled by ``UNTRAINED_LR_FACTOR``, so each model keeps its initial weights while the
+#: chapter's code, seeds and claims run unchanged. A finding about trained models must fail there.
+CONTROLS = ("none", "untrained")
+UNTRAINED_LR_FACTOR = 1e-9
 
 
 def base_seed() -> int:
@@ -29,6 +34,20 @@ def profile() -> str:
     if value not in PROFILES:
         raise ValueError(f"SUPERPOSITION_PROFILE must be one of {PROFILES}, got {value!r}")
     return value
+
+
+def control() -> str:
+    """The negative control the book runs under: env ``SUPERPOSITION_CONTROL``, ``"none"`` (default) or
+    ``"untrained"`` (every model stays at its initialisation; see ``CONTROLS``)."""
+    value = os.environ.get("SUPERPOSITION_CONTROL", "none").strip().lower() or "none"
+    if value not in CONTROLS:
+        raise ValueError(f"SUPERPOSITION_CONTROL must be one of {CONTROLS}, got {value!r}")
+    return value
+
+
+def lr_scale() -> float:
+    """What the trainers multiply the learning rate by: 1, or nearly 0 under the untrained control."""
+    return UNTRAINED_LR_FACTOR if control() == "untrained" else 1.0
 
 
 def default_device(device: str | torch.device | None = None) -> torch.device:

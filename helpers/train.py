@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from . import validation
 from .data import SetSampler, SparseSampler, derived_seed, replicate_index
 from .models import InstanceModel
-from .runtime import progress_enabled
+from .runtime import lr_scale, progress_enabled
 
 SCHEDULES = ("constant", "cosine")
 INITS = ("random", "keep")
@@ -178,6 +178,7 @@ def train(
                 f"feature_sets describe {sampler.n_features} features, but the model has n_features = {n_features}"
             )
     optimizer = torch.optim.AdamW(work.parameters(), lr=lr, weight_decay=weight_decay)
+    step_lr = lr * lr_scale()  # nearly 0 under the untrained control (helpers.runtime.control)
 
     show = progress_enabled() if opts["progress"] is None else bool(opts["progress"])
     history, history_steps = [], []
@@ -186,7 +187,7 @@ def train(
     with tqdm(total=steps, desc=opts["description"], disable=not show, leave=False) as bar:
         for step in range(steps):
             for group in optimizer.param_groups:
-                group["lr"] = lr * lr_factor(step, steps, schedule, warmup_steps)
+                group["lr"] = step_lr * lr_factor(step, steps, schedule, warmup_steps)
             checkpoint_now = step in checkpoint_steps
             log_now = step % log_every == 0 or step == steps - 1 or checkpoint_now
             x = sampler.sample(batch_size, reuse=True)

@@ -216,3 +216,12 @@ def test_check_abs_value_model_accepts_the_construction_and_names_what_is_wrong(
     assert "output 1" in checks.check_abs_value_model(leaky)
     assert "one instance" in checks.check_abs_value_model(helpers.AbsValueModel(3, 6, n_instances=2))
     assert "AbsValueModel" in checks.check_abs_value_model(helpers.ToyModel(3, 6))
+
+
+def test_claim_in_report_mode_prints_a_failure_and_goes_on(monkeypatch, capsys):
+    monkeypatch.setenv("SUPERPOSITION_CLAIMS", "report")
+    claim("D* is 1", False, D_star=0.8)
+    assert capsys.readouterr().out.strip() == "✘ D* is 1  [D_star = 0.8]"
+    monkeypatch.setenv("SUPERPOSITION_CLAIMS", "ignore")
+    with pytest.raises(ValueError, match="SUPERPOSITION_CLAIMS"):
+        claim("D* is 1", True)

@@ -49,3 +49,13 @@ def test_asking_for_missing_cuda_is_a_clear_error(monkeypatch):
 def test_unknown_device_name_is_a_clear_error():
     with pytest.raises(ValueError, match="device must name a torch device"):
         helpers.default_device("gpu0")
+
+
+def test_control_default_untrained_and_bad_value(monkeypatch):
+    assert helpers.runtime.control() == "none" and helpers.runtime.lr_scale() == 1.0
+    monkeypatch.setenv("SUPERPOSITION_CONTROL", "untrained")
+    assert helpers.runtime.control() == "untrained"
+    assert 0 < helpers.runtime.lr_scale() < 1e-6
+    monkeypatch.setenv("SUPERPOSITION_CONTROL", "random")
+    with pytest.raises(ValueError, match="SUPERPOSITION_CONTROL"):
+        helpers.runtime.control()

@@ -178,3 +178,15 @@ def test_abs_value_model_trains_on_signed_inputs():
         helpers.train(model, density=0.1, steps=1, feature_sets=[("correlated", 2)], progress=False)
     with pytest.raises(TypeError, match="checkpoints record W and b"):
         helpers.train(model, density=0.1, steps=2, checkpoints=[0], progress=False)
+
+
+def test_the_untrained_control_keeps_the_initial_weights(monkeypatch):
+    trained, control = small_model(), small_model()
+    helpers.train(trained, density=0.1, steps=100, lr=1e-2, seed=3)
+    monkeypatch.setenv("SUPERPOSITION_CONTROL", "untrained")
+    result = helpers.train(control, density=0.1, steps=100, lr=1e-2, seed=3)
+    initial = small_model()
+    initial.reset_parameters(torch.Generator().manual_seed(helpers.data.derived_seed(3, 1)), 1.0)
+    torch.testing.assert_close(control.W, initial.W, atol=1e-6, rtol=0)  # the same loop, nothing learned
+    assert not torch.allclose(trained.W, initial.W, atol=1e-2)
+    assert result.history.shape == (100, 3)

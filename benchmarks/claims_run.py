@@ -1,0 +1,81 @@
+"""Run chapters with every claim reported instead of raised, and list each claim's outcome.
+
+    python benchmarks/claims_run.py notebooks/01_*.ipynb --seeds 0 1 2
+    python benchmarks/claims_run.py notebooks/02_*.ipynb --control untrained
+
+Each (notebook, seed) runs in a fresh kernel with ``SUPERPOSITION_CLAIMS=report``, so a claim that does
+not hold prints ``✘`` and the chapter goes on; a cell that raises is reported and the rest still run.
+Prints one line per claim (``✔``/``✘``) and a summary per run; ``--out DIR`` also keeps the executed
+notebooks."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKS = ("✔ ", "✘ ")
+
+
+def outcomes(notebook) -> tuple[list[tuple[int, str]], list[str]]:
+    """The claim lines (cell index, line) and the errors of an executed notebook."""
+    claims, errors = [], []
+    for index, cell in enumerate(notebook.cells):
+        checks_claims = cell.cell_type == "code" and "claim(" in cell.source  # not the exercises' checks
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and checks_claims:
+                claims += [(index, line) for line in output["text"].splitlines() if line.startswith(MARKS)]
+            elif output.get("output_type") == "error":
+                errors.append(f"cell {index}: {output['ename']}: {output['evalue'][:300]}")
+    return claims, errors
+
+
+def run(path: Path, seed: int, control: str, out: Path | None) -> tuple[int, int, float]:
+    os.environ.update(
+        SUPERPOSITION_SEED=str(seed),
+        SUPERPOSITION_CONTROL=control,
+        SUPERPOSITION_CLAIMS="report",
+        SUPERPOSITION_PROGRESS="0",
+    )
+    notebook = nbformat.read(path, as_version=4)
+    started = time.perf_counter()
+    client = NotebookClient(
+        notebook, timeout=3600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": "notebooks"}}
+    )
+    client.execute()
+    seconds = time.perf_counter() - started
+    claims, errors = outcomes(notebook)
+    held = sum(line.startswith("✔") for _, line in claims)
+    print(f"## {path.name} seed {seed} control {control}: {held}/{len(claims)} claims hold, {seconds:.0f} s")
+    for index, line in claims:
+        print(f"   [{index:2d}] {line}")
+    for error in errors:
+        print(f"   ERROR {error}")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, out / f"{path.stem}.seed{seed}.{control}.ipynb")
+    sys.stdout.flush()
+    return held, len(claims), seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--control", default="none", choices=["none", "untrained"])
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    for path in args.notebooks:
+        for seed in args.seeds:
+            run(path.resolve(), seed, args.control, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
