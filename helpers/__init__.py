@@ -3,7 +3,7 @@
 Every notebook imports this package for data, models, training, metrics, theory and plots. The names
 below form the public API that the book's design fixes; the submodules hold the rest."""
 
-from . import bitnet, book, checks, dynamics, fourier, metrics, modular, plotting, published, theory
+from . import bitnet, book, checks, criteria, dynamics, fourier, metrics, modular, plotting, published, theory
 from .data import ModularData, SparseSampler, feature_sets, modular_addition, sparse_features
 from .metrics import (
     antipodal_partner_cosine,
@@ -38,6 +38,7 @@ __all__ = [
     "bitnet",
     "book",
     "checks",
+    "criteria",
     "cross_entropy",
     "default_device",
     "dimensions_per_feature",

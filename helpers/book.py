@@ -33,19 +33,29 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def claim(statement: str, holds: bool, **measured: Any) -> None:
-    """Check one claim the prose makes. Prints ``✔ statement (measured …)`` when it holds; raises
-    ``ClaimFailed`` with the measured numbers when it does not, so CI stops on a broken claim (with
-    ``SUPERPOSITION_CLAIMS=report`` it prints ``✘ statement …`` instead and returns)."""
+#: A claim's kind: a *finding* about trained models (it must fail on the alternative it rules out, an
+#: untrained model among them), or a *demonstration* of something true by construction or by a theorem
+#: (a sampler's statistics, a closed-form loss), which holds whatever training does.
+KINDS = ("finding", "demonstration")
+
+
+def claim(statement: str, holds: bool, *, kind: str = "finding", **measured: Any) -> None:
+    """Check one claim the prose makes. Prints ``✔ statement (measured …)`` when it holds (a
+    demonstration is marked ``✔ (demonstration) …``); raises ``ClaimFailed`` with the measured numbers
+    when it does not, so CI stops on a broken claim (with ``SUPERPOSITION_CLAIMS=report`` it prints
+    ``✘ statement …`` instead and returns). ``kind``: ``"finding"`` or ``"demonstration"`` (``KINDS``)."""
     mode = claim_mode()
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    label = f"({kind}) " if kind == "demonstration" else ""
     numbers = ", ".join(f"{name} = {_format(value)}" for name, value in measured.items())
     suffix = f"  [{numbers}]" if numbers else ""
     if not bool(holds):
         if mode == "report":
-            print(f"✘ {statement}{suffix}")
+            print(f"✘ {label}{statement}{suffix}")
             return
-        raise ClaimFailed(f"claim does not hold: {statement}{suffix}")
-    print(f"✔ {statement}{suffix}")
+        raise ClaimFailed(f"claim does not hold: {label}{statement}{suffix}")
+    print(f"✔ {label}{statement}{suffix}")
 
 
 def glue(name: str, value: Any) -> None:

@@ -40,14 +40,16 @@ ACTIVATION_COLOURS: dict[str, str] = {
 #: One colour per kind of weights (``ToyModel(weights=...)``), the same in every figure that compares them.
 WEIGHT_COLOURS: dict[str, str] = {"dense": "C0", "ternary": "C1"}
 
-#: Feature dimensionalities of the simple geometries: the paper's reference lines plus 1.
+#: Feature dimensionalities of the simple geometries: the paper's reference lines, 3/4 to 3/8 and 0. It draws
+#: none at 1, "if not for the fact that basis features are indistinguishable from other directions in the
+#: dense regime".
 GEOMETRY_LINES: dict[str, float] = {
-    "dedicated dimension": 1.0,
     "tetrahedron": 3 / 4,
     "triangle": 2 / 3,
     "antipodal pair (digon)": 1 / 2,
     "pentagon": 2 / 5,
     "square antiprism": 3 / 8,
+    "not learned": 0.0,
 }
 
 
@@ -253,7 +255,7 @@ def plot_feature_dimensionality(
         jitter = xi * np.exp(rng.uniform(-0.03, 0.03, size=kept.size))
         ax.scatter(jitter, kept, s=9, alpha=0.55, color="C0", edgecolor="none")
     ax.set_xscale("log")
-    ax.set_ylim(0, 1.08)
+    ax.set_ylim(-0.03, 1.03)  # room for the line at 0 (features not learned)
     ax.set_xlabel("1 / feature density, 1/(1−S)  (log scale)")
     ax.set_ylabel("feature dimensionality  D_i")
     ax.set_title(title or "Features snap to the dimensionalities of simple geometries")

@@ -225,3 +225,10 @@ def test_claim_in_report_mode_prints_a_failure_and_goes_on(monkeypatch, capsys):
     monkeypatch.setenv("SUPERPOSITION_CLAIMS", "ignore")
     with pytest.raises(ValueError, match="SUPERPOSITION_CLAIMS"):
         claim("D* is 1", True)
+
+
+def test_a_demonstration_is_labelled_and_kind_is_checked(capsys):
+    claim("E[x] = p/2", True, kind="demonstration")
+    assert capsys.readouterr().out.strip() == "✔ (demonstration) E[x] = p/2"
+    with pytest.raises(ValueError, match="kind must be one of"):
+        claim("E[x] = p/2", True, kind="theorem")

@@ -162,3 +162,10 @@ def test_mean_and_range_draws_the_mean_and_a_band_per_series():
     assert band.min() == 5.0 and band.max() == 12.0
     with pytest.raises(ValueError, match="series 'dense'"):
         plotting.plot_mean_and_range(x, {"dense": runs[:2]})
+
+
+def test_feature_dimensionality_draws_the_papers_lines_and_none_at_one():
+    fig = plotting.plot_feature_dimensionality(torch.tensor([1.0, 2.0]), torch.rand(2, 10))
+    levels = sorted(round(line.get_ydata()[0], 4) for line in fig.axes[0].lines)
+    assert levels == [0.0, 0.375, 0.4, 0.5, 0.6667, 0.75]
+    plt.close(fig)
