@@ -147,16 +147,41 @@ def geometry_2d(W: Tensor, *, min_norm: float = 0.5, tolerance: float = 5.0) -> 
     return f"{k} features"
 
 
+#: ``feature_phase`` code for a represented feature that shares its direction without an antipodal
+#: partner (e.g. McGrath's "confused" solution W_1 ≈ W_2): none of the candidate solutions the phase
+#: diagrams compare, so it never matches a theory code (0, 1, 2 index ``helpers.theory.PHASES``).
+OTHER_PHASE = 3
+
+
 @_per_instance
-def feature_phase(W: Tensor, feature: int = -1, *, min_norm: float = 0.5, min_superposition: float = 0.5) -> Tensor:
+def feature_phase(
+    W: Tensor,
+    feature: int = -1,
+    *,
+    min_norm: float = 0.5,
+    min_superposition: float = 0.25,
+    antipodal_cosine: float = -0.9,
+) -> Tensor:
     """Phase of one feature (default: the last, the "extra" feature of the phase diagrams), per
-    instance, as a code into ``helpers.theory.PHASES``: 0 "not represented" (``‖W_i‖ ≤ min_norm``),
-    2 "superposition" (represented and ``Σ_{j≠i}(Ŵ_i·W_j)² ≥ min_superposition``), else 1
-    "dedicated". ``Tensor[n_instances]`` of int64."""
+    instance: 0 "not represented" (``‖W_i‖ ≤ min_norm``); 2 "superposition" (represented, other features
+    project onto it, ``Σ_{j≠i}(Ŵ_i·W_j)² ≥ min_superposition``, and one of them is its antipodal
+    partner, cosine below ``antipodal_cosine``, as in the antipodal pair the theory compares); 3
+    ``OTHER_PHASE`` (shared but with no antipodal partner, e.g. two features pointing the same way);
+    else 1 "dedicated". Codes 0-2 index ``helpers.theory.PHASES``. ``Tensor[n_instances]`` of int64.
+
+    ``min_superposition`` = 1/4 sits below every shared geometry of unit features (an antipodal pair
+    gives 1, a triangle 1/2) and above the small overlap a dedicated feature keeps from training."""
     norm = W.norm(dim=1)[:, feature]
     overlap = superposition(W)[:, feature]
+    cosine = feature_cosines(W)[:, feature].clone()  # [instances, n]: the feature against every other
+    cosine[:, feature] = 2.0
+    represented_other = W.norm(dim=1) > min_norm
+    cosine = cosine.where(represented_other, torch.full_like(cosine, 2.0))
+    antipodal = cosine.min(dim=1).values < antipodal_cosine
     codes = torch.ones_like(norm, dtype=torch.long)
-    codes[overlap >= min_superposition] = 2
+    shared = overlap >= min_superposition
+    codes[shared & antipodal] = 2
+    codes[shared & ~antipodal] = OTHER_PHASE
     codes[norm <= min_norm] = 0
     return codes
 

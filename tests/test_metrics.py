@@ -134,6 +134,20 @@ def test_feature_phase_on_constructed_weights():
     assert helpers.metrics.feature_phase(W[1]).item() == 1
 
 
+def test_feature_phase_counts_only_an_antipodal_pair_as_superposition():
+    confused = torch.tensor([[[0.8, 0.8]]])  # like McGrath's W_1 ≈ W_2: shared, but not antipodal
+    assert helpers.metrics.feature_phase(confused).item() == helpers.metrics.OTHER_PHASE
+    # n=3, m=2: the extra feature antipodal with feature 2 while feature 1 keeps a dimension
+    paired = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, -1.0]]])
+    assert helpers.metrics.feature_phase(paired).item() == 2
+    # a triangle: shared with two features at 120°, no antipodal partner
+    triangle = torch.tensor([[[1.0, -0.5, -0.5], [0.0, 0.866, -0.866]]])
+    assert helpers.metrics.feature_phase(triangle).item() == helpers.metrics.OTHER_PHASE
+    # an antipodal partner that is itself too small to be represented does not count
+    faint = torch.tensor([[[0.3, 1.0]]])
+    assert helpers.metrics.feature_phase(faint).item() == 1
+
+
 def test_neuron_monosemanticity_and_count():
     W = torch.tensor(
         [
