@@ -5,6 +5,7 @@ import torch
 import helpers
 from helpers.theory import (
     PHASES,
+    boundary_distance,
     critical_density_n2m1,
     interior_cells,
     n2m1_losses,
@@ -131,3 +132,44 @@ def test_phase_grid_orientation_and_interior_cells():
 def test_interior_cells_needs_a_grid():
     with pytest.raises(ValueError, match="codes"):
         interior_cells(np.zeros(3))
+
+
+def test_boundary_distance_counts_grid_steps_to_another_phase():
+    codes = np.array([[0, 0, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 1]])
+    expected = np.array([[4, 3, 2, 2, 2], [4, 3, 2, 1, 1], [4, 3, 2, 1, 1]])
+    np.testing.assert_array_equal(boundary_distance(codes), expected)
+    assert (boundary_distance(np.zeros((3, 4), dtype=int)) == 4).all()  # one phase: the largest size
+    with pytest.raises(ValueError, match="2-D"):
+        boundary_distance(np.zeros(3))
+
+
+def test_uniform_loss_levels_match_the_closed_forms_and_are_a_pair_step_apart():
+    levels = helpers.theory.uniform_loss_levels(100, 10, 0.45)
+    assert levels["PCA"] == pytest.approx(0.0894375)
+    assert levels["pairs"][10] == pytest.approx(0.08625)
+    steps = np.diff(levels["pairs"])
+    np.testing.assert_allclose(-steps, levels["pair_step"])
+    # The linear PCA level sits between two pair levels, more than a quarter of a step from each: a band
+    # of a quarter step around it tells it apart from every number of pairs.
+    assert min(abs(levels["PCA"] - level) for level in levels["pairs"]) > 0.25 * levels["pair_step"]
+    with pytest.raises(ValueError, match="n_features"):
+        helpers.theory.uniform_loss_levels(10, 10, 0.45)
+
+
+def test_uniform_loss_levels_agree_with_hand_built_models():
+    n, m, p = 20, 4, 0.45
+    levels = helpers.theory.uniform_loss_levels(n, m, p)
+    x = helpers.sparse_features(1, 1 << 18, n, p, generator=torch.Generator().manual_seed(0))
+    for k in (0, 2, 4):
+        W = torch.zeros(1, m, n)
+        for axis in range(k):
+            W[0, axis, 2 * axis], W[0, axis, 2 * axis + 1] = 1.0, -1.0
+        b = torch.zeros(1, n)
+        b[0, 2 * k :] = p / 2  # dropped features: the bias at their mean
+        model = helpers.ToyModel(n, m).set_parameters(W, b)
+        assert model.loss(x).item() == pytest.approx(levels["pairs"][k], rel=0.01)
+    W = torch.zeros(1, m, n)
+    W[0, :, :m] = torch.eye(m)
+    b = torch.zeros(1, n)
+    b[0, m:] = p / 2
+    assert helpers.ToyModel(n, m).set_parameters(W, b).loss(x).item() == pytest.approx(levels["PCA"], rel=0.01)
