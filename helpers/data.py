@@ -154,6 +154,44 @@ class SparseSampler:
         return features.transpose(1, 2)
 
 
+#: The most features ``activity_strata`` enumerates the activity patterns of (2^12 = 4096 patterns).
+MAX_STRATIFIED_FEATURES = 12
+
+
+def activity_strata(
+    density: Tensor, n_features: int, samples_per_pattern: int, *, seed: int, device: torch.device | str | None = None
+) -> tuple[Tensor, Tensor]:
+    """Every pattern of which features are present, each with the same number of samples and the weight
+    that makes a weighted mean an unbiased estimate of an expectation over ``sparse_features``:
+    stratified sampling. ``density``: ``Tensor[n_instances, 1, 1 or n_features]`` in [0, 1].
+
+    Returns ``x: Tensor[n_instances, 2^n · samples_per_pattern, n_features]`` (the same values for every
+    instance, present ones ~ U[0, 1)) and ``weight: Tensor[n_instances, 2^n · samples_per_pattern]``
+    (``P(pattern) / samples_per_pattern``, summing to 1 per instance). Rare patterns, such as two
+    sparse features present together, are measured as precisely as common ones, which an evaluation set
+    drawn at random cannot do: at density 0.01 it sees two given features together once in 10,000
+    inputs. Only for ``n_features ≤ MAX_STRATIFIED_FEATURES``."""
+    n_features = validation.positive_int("n_features", n_features)
+    if n_features > MAX_STRATIFIED_FEATURES:
+        raise ValueError(
+            f"stratified evaluation enumerates 2^n activity patterns; n_features = {n_features} is more than "
+            f"{MAX_STRATIFIED_FEATURES}"
+        )
+    samples_per_pattern = validation.positive_int("samples_per_pattern", samples_per_pattern)
+    density = density.to(device=device, dtype=torch.float32)
+    n_patterns = 1 << n_features
+    bits = 1 << torch.arange(n_features, device=density.device)
+    patterns = (torch.arange(n_patterns, device=density.device).unsqueeze(1) & bits) > 0  # [2^n, n]
+    generator = torch.Generator(device=density.device).manual_seed(derived_seed(seed, 0, 0))
+    values = torch.rand(n_patterns, samples_per_pattern, n_features, generator=generator, device=density.device)
+    x = (values * patterns.unsqueeze(1)).flatten(0, 1)  # [2^n · samples, n]
+    p = density[:, 0, :].expand(-1, n_features)  # [n_instances, n]
+    # P(pattern) for every instance: the product of p_j where feature j is present, 1 − p_j where not
+    probability = torch.where(patterns.unsqueeze(1), p.unsqueeze(0), 1 - p.unsqueeze(0)).prod(dim=2)  # [2^n, I]
+    weight = (probability.T / samples_per_pattern).repeat_interleave(samples_per_pattern, dim=1)
+    return x.expand(density.shape[0], -1, -1), weight
+
+
 SET_KINDS = ("independent", "correlated", "anticorrelated")
 
 

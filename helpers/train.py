@@ -15,12 +15,13 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from . import validation
-from .data import SetSampler, SparseSampler, derived_seed, replicate_index
+from .data import SetSampler, SparseSampler, activity_strata, derived_seed, replicate_index
 from .models import InstanceModel
 from .runtime import lr_scale, progress_enabled
 
 SCHEDULES = ("constant", "cosine")
 INITS = ("random", "keep")
+EVALUATIONS = ("sampled", "stratified")
 # Seeds of the initial weights and of the evaluation set, derived from the run's seed; the training
 # data's streams use (seed, 0, stream).
 INIT_STREAM, EVAL_STREAM = 1, 2
@@ -35,6 +36,7 @@ OPTIONS = {
     "feature_sets": None,  # e.g. [("correlated", 2), ("anticorrelated", 2)]: structured data instead
     "log_every": None,  # default: 100 evenly spaced logs
     "eval_batch_size": 16384,
+    "evaluation": "sampled",  # or "stratified": every activity pattern, weighted by its probability
     "progress": None,  # None: on in notebooks and terminals, off in CI
     "description": "training",
 }
@@ -101,7 +103,11 @@ def train(
     ``helpers.data.feature_sets``, correlated or anticorrelated sets, with a per-instance density),
     ``checkpoints`` (a sequence of 0-based steps: after each, the trainer records the weights ``W``,
     the bias and the training loss, in ``TrainResult.checkpoints``), ``log_every`` (steps between history entries),
-    ``eval_batch_size`` (16384), ``progress`` (None: automatic), ``description`` (progress-bar label).
+    ``eval_batch_size`` (16384), ``evaluation`` ("sampled": the final loss on ``eval_batch_size`` fresh
+    inputs; "stratified": on ``eval_batch_size`` inputs for *every* pattern of which features are
+    present, each pattern weighted by its probability, see ``data.activity_strata``: for up to 12
+    independent features, it compares best-of-k candidates precisely where they differ only on rare
+    inputs; 2^n times as many inputs, so choose ``eval_batch_size`` accordingly), ``progress`` (None: automatic), ``description`` (progress-bar label).
 
     The same ``seed`` gives identical weights. The model's weights are replaced by the trained ones.
     Raises ``FloatingPointError`` if the loss becomes non-finite.
@@ -124,6 +130,7 @@ def train(
     init_scale = validation.finite_float("init_scale", opts["init_scale"], low=0.0)
     eval_batch_size = validation.positive_int("eval_batch_size", opts["eval_batch_size"])
     init = validation.choice("init", opts["init"], INITS)
+    evaluation_kind = validation.choice("evaluation", opts["evaluation"], EVALUATIONS)
     if init == "keep" and best_of > 1:
         raise ValueError(f"init='keep' trains the model's current weights once; it needs best_of=1, got {best_of}")
     log_every = opts["log_every"]
@@ -177,6 +184,16 @@ def train(
             raise ValueError(
                 f"feature_sets describe {sampler.n_features} features, but the model has n_features = {n_features}"
             )
+    if evaluation_kind == "stratified":
+        if sets is not None or signed:
+            raise ValueError("evaluation='stratified' needs independent features in [0, 1) (no feature_sets, no signed inputs)")
+        evaluation = activity_strata(
+            density_t,
+            n_features,
+            eval_batch_size,
+            seed=derived_seed(seed, EVAL_STREAM),
+            device=device,
+        )
     optimizer = torch.optim.AdamW(work.parameters(), lr=lr, weight_decay=weight_decay)
     step_lr = lr * lr_scale()  # nearly 0 under the untrained control (helpers.runtime.control)
 
@@ -232,13 +249,27 @@ def train(
 
 
 def evaluate(
-    model: InstanceModel, sampler: SparseSampler, importance: Tensor, n_samples: int, chunk_size: int
+    model: InstanceModel,
+    sampler: SparseSampler | SetSampler | tuple[Tensor, Tensor],
+    importance: Tensor,
+    n_samples: int,
+    chunk_size: int,
 ) -> Tensor:
     """Loss of every instance on ``n_samples`` inputs from ``sampler``, in chunks: ``Tensor[n_instances]``.
 
     With a sampler whose instances all share one stream (the default), every instance sees the same
     inputs, so best-of-k compares candidates on identical data rather than on independent noisy
-    estimates."""
+    estimates. ``sampler`` may instead be stratified inputs and their weights (``data.activity_strata``):
+    then the loss is the weighted mean over all of them."""
+    if isinstance(sampler, tuple):
+        x, weight = sampler
+        total = torch.zeros(model.n_instances, device=importance.device)
+        step = max(1, (1 << 22) // (model.n_instances * model.n_features))  # bounded memory per chunk
+        for start in range(0, x.shape[1], step):
+            chunk = x[:, start : start + step]
+            per_sample = (importance * (model(chunk) - model.target(chunk)).square()).mean(dim=2)
+            total += (per_sample * weight[:, start : start + step]).sum(dim=1)
+        return total
     total = torch.zeros(model.n_instances, device=importance.device)
     done = 0
     while done < n_samples:

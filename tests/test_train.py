@@ -190,3 +190,19 @@ def test_the_untrained_control_keeps_the_initial_weights(monkeypatch):
     torch.testing.assert_close(control.W, initial.W, atol=1e-6, rtol=0)  # the same loop, nothing learned
     assert not torch.allclose(trained.W, initial.W, atol=1e-2)
     assert result.history.shape == (100, 3)
+
+
+def test_stratified_evaluation_measures_rare_collisions_precisely():
+    # An antipodal pair errs only when both features are present (probability p²), by min(x1, x2)²
+    # on each: a loss of p²/6 per feature. At p = 0.01 a random evaluation set of 16,384 inputs holds
+    # about 1.6 such inputs; the stratified one measures it to a few per cent.
+    p = 0.01
+    losses = {}
+    for evaluation in ("sampled", "stratified"):
+        model = helpers.ToyModel(2, 1, n_instances=4).set_parameters(torch.tensor([[[1.0, -1.0]]]).repeat(4, 1, 1))
+        result = helpers.train(model, density=p, steps=1, lr=1e-12, init="keep", evaluation=evaluation, seed=5)
+        losses[evaluation] = result.loss
+    exact = p * p / 6
+    assert ((losses["stratified"] / exact - 1).abs() < 0.05).all()
+    with pytest.raises(ValueError, match="stratified"):
+        helpers.train(small_model(), density=0.1, steps=1, feature_sets=[("correlated", 5)], evaluation="stratified")
