@@ -135,3 +135,96 @@ def sticky_level(values: Tensor, on_level: Tensor, *, level: float, tolerance: f
     near = bool(((inside - level).abs() <= tolerance).all())
     holds = near and min(before, after) > 0.1 and change < 0.5 * min(before, after)
     return Verdict(holds, {"values": inside, "change_on_level": change, "fall_before": before, "fall_after": after})
+
+
+def least_important_first(W: Tensor, *, min_norm: float = 0.5, free: float = 0.1) -> Verdict:
+    """Superposition starts with the least important features (the paper's Basic Results: "It starts
+    with less important features, and gradually affects the most important ones"). ``W: [n_densities,
+    m, n]`` from dense to sparse, features in order of decreasing importance. A feature is *free* when it
+    is represented (``‖W_i‖ > min_norm``) with superposition below ``free``.
+
+    Holds when the number of free features starts at m (dense: m features, all free), falls to 0, and
+    never rises as the density falls; when it passes through at least one intermediate value, so that
+    free and superposed features coexist somewhere; and wherever they coexist, the most important feature
+    is free and the free features are on average more important than the superposed ones. An untrained
+    model (nothing free) fails, and so does a model whose *most* important features superpose first."""
+    weights = _instances(W)
+    m = weights.shape[1]
+    norms = metrics.feature_norms(weights)
+    overlap = metrics.superposition(weights)
+    represented = norms > min_norm
+    is_free = represented & (overlap < free)
+    counts = is_free.sum(dim=1)
+    rank = torch.arange(weights.shape[2], dtype=torch.float32)
+    ordered = []
+    for free_row, represented_row, count in zip(is_free, represented, counts.tolist(), strict=True):
+        superposed = represented_row & ~free_row
+        if 0 < count and superposed.any():
+            ordered.append(bool(free_row[0]) and float(rank[free_row].mean()) < float(rank[superposed].mean()))
+    holds = (
+        int(counts[0]) == m
+        and int(counts[-1]) == 0
+        and bool((counts.diff() <= 0).all())
+        and any(0 < c < m for c in counts.tolist())
+        and all(ordered)
+    )
+    return Verdict(holds, {"free_features": counts, "ordered_where_mixed": ordered})
+
+
+def returns_after_perturbation(
+    exact_end: Tensor, perturbed_start: Tensor, perturbed_end: Tensor, *, tolerance: float = 0.05
+) -> Verdict:
+    """Is a geometry a local minimum? Train once from the exact geometry and once from a perturbed copy
+    of it: it is stable where both runs end at the same solution. Solutions are compared by their Gram
+    matrices ``WᵀW`` (the loss does not change under a rotation or reflection of the hidden space), as the
+    largest entry-wise difference. Per instance (``[n_instances, m, n]`` each): ``holds`` is whether every
+    instance returned; ``measured["returned"]`` says which. The perturbation must itself move the Gram
+    matrix by more than ``2·tolerance`` from where the exact run ends, or the test could not fail: a model
+    that does not train (an untrained control) stays where it started and fails it."""
+    exact_end, perturbed_start, perturbed_end = (_instances(w) for w in (exact_end, perturbed_start, perturbed_end))
+
+    def gram(w: Tensor) -> Tensor:
+        return w.transpose(1, 2) @ w
+
+    moved = (gram(perturbed_start) - gram(exact_end)).abs().amax(dim=(1, 2))
+    gap = (gram(perturbed_end) - gram(exact_end)).abs().amax(dim=(1, 2))
+    returned = (gap < tolerance) & (moved > 2 * tolerance)
+    return Verdict(bool(returned.all()), {"returned": returned, "gap": gap, "perturbation": moved})
+
+
+def collapsed_pca(W: Tensor, pairs: list[tuple[int, int]], *, tolerance: float = 0.1) -> Verdict:
+    """One instance (``W: [m, n]``) is the linear PCA solution for correlated pairs: each pair collapsed
+    onto one direction (cosine above 0.95, norms within ``tolerance`` of each other) and ``W`` a
+    projection (all m singular values within ``tolerance`` of 1).
+
+    Why that is PCA. For pairs of equal statistics (present together with probability p, values
+    ~ U[0, 1)) the input covariance is block diagonal, with blocks ``[[a, c], [c, a]]``,
+    ``a = p/3 − p²/4``, ``c = p/4 − p²/4``: eigenvalue ``a + c`` along each pair's sum
+    ``u_j = (e_a + e_b)/√2``, ``a − c = p/12`` across it. With more pairs than dimensions the top
+    eigenspace ``span(u_1, …, u_k)`` is degenerate, and a tied linear autoencoder (with bias) is optimal
+    exactly when ``WᵀW`` projects onto some m-dimensional subspace of it: then ``W Wᵀ = I`` and
+    ``W_a = W_b`` for partners. That fixes ``Σ_i ‖W_i‖² = m`` and ``‖W_i‖² = q_j / 2 ≤ 1/2``, with
+    ``q_j = ‖P u_j‖²`` and ``Σ_j q_j = m``, but not how the pairs share the m dimensions: the symmetric
+    subspace gives three pairs in two dimensions ``‖W_i‖ = 1/√3`` at 120°, while ``1/√2`` needs a pair
+    that owns a whole dimension. Rules out an untrained model (partners not collapsed) and the
+    nonlinear collapse of sparser data, three collapsed pairs of norm 1/√2 in superposition (``W Wᵀ =
+    1.5 I``, singular values 1.22)."""
+    weights = _instances(W)
+    if weights.shape[0] != 1:
+        raise ValueError(f"W must be one instance, [n_hidden, n_features], got {list(W.shape)}")
+    weights = weights[0]
+    cosines = metrics.feature_cosines(weights)
+    norms = metrics.feature_norms(weights)
+    partner_cosine = torch.stack([cosines[a, b] for a, b in pairs])
+    norm_gap = torch.stack([(norms[a] - norms[b]).abs() for a, b in pairs])
+    singular = torch.linalg.svdvals(weights)
+    pair_share = torch.stack([norms[a].square() + norms[b].square() for a, b in pairs])
+    holds = (
+        bool((partner_cosine > 0.95).all())
+        and bool((norm_gap < tolerance).all())
+        and bool(((singular - 1).abs() < tolerance).all())
+    )
+    return Verdict(
+        holds,
+        {"partner_cosines": partner_cosine, "singular_values": singular, "pair_shares": pair_share, "norms": norms},
+    )

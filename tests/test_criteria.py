@@ -81,3 +81,90 @@ def test_sticky_level_on_the_published_curve_but_not_on_a_flat_or_an_evenly_fall
     even = torch.linspace(1.0, 0.136, 20)
     assert not criteria.sticky_level(even, plateau, level=0.5, tolerance=0.2)
     assert not criteria.sticky_level(published, plateau, level=0.4, tolerance=0.05)
+
+
+def basic_results_like(order=None):
+    """A dense-to-sparse sweep of 20 features of decreasing importance in 5 dimensions, as the ReLU
+    model learns it: m free features when dense, then the least important of the represented ones in
+    antipodal pairs (free counts 5, 3, 1, 0). ``order`` relabels the features (e.g. reversed)."""
+    sweeps = []
+    for n_free in (5, 3, 1, 0):
+        W = torch.zeros(5, 20)
+        for k in range(n_free):
+            W[k, k] = 1.0
+        feature = n_free
+        for axis in range(n_free, 5):  # the remaining axes each hold an antipodal pair
+            W[axis, feature], W[axis, feature + 1] = 1.0, -1.0
+            feature += 2
+        sweeps.append(W if n_free < 5 else W[:, :20])
+    W = torch.stack(sweeps)
+    return W if order is None else W[:, :, order]
+
+
+def test_least_important_first_rules_out_untrained_and_the_reversed_order():
+    assert criteria.least_important_first(basic_results_like())
+    assert not criteria.least_important_first(basic_results_like(order=torch.arange(19, -1, -1)))
+    assert not criteria.least_important_first(untrained(20, 5, n_instances=4))
+    # superposition spreading upwards is fine, but the number of free features must not come back
+    W = basic_results_like()
+    assert not criteria.least_important_first(torch.stack([W[0], W[1], W[0], W[3]]))
+
+
+def rotation(degrees):
+    a = torch.tensor(degrees).deg2rad()
+    return torch.stack([torch.stack([a.cos(), -a.sin()]), torch.stack([a.sin(), a.cos()])])
+
+
+def test_returns_after_perturbation_is_rotation_invariant_and_fails_when_nothing_trains():
+    angles = torch.arange(5) * (2 * torch.pi / 5)
+    pentagon = torch.stack([angles.cos(), angles.sin()]).unsqueeze(0)  # [1, 2, 5]
+    perturbed = pentagon * torch.tensor([1.2, 0.9, 1.1, 0.85, 1.0])
+    rotated = rotation(40.0) @ pentagon  # the same solution, turned
+    assert criteria.returns_after_perturbation(pentagon, perturbed, rotated)
+    verdict = criteria.returns_after_perturbation(pentagon, perturbed, perturbed)  # nothing moved
+    assert not verdict and verdict.measured["gap"].item() > 0.1
+    square = torch.tensor([[[0.0, 1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, -1.0]]])
+    assert not criteria.returns_after_perturbation(pentagon, perturbed, square)  # fell elsewhere
+    # a perturbation too small to leave the solution cannot show that it returns
+    assert not criteria.returns_after_perturbation(pentagon, pentagon * 1.01, pentagon)
+
+
+PAIRS = [(0, 1), (2, 3), (4, 5)]
+
+
+def collapsed(directions, norms):
+    """Three correlated pairs in 2-D, each pair collapsed onto one direction: W of shape [2, 6]."""
+    columns = []
+    for angle, norm in zip(directions, norms, strict=True):
+        vector = norm * torch.tensor([torch.cos(torch.tensor(angle)), torch.sin(torch.tensor(angle))])
+        columns += [vector, vector]
+    return torch.stack(columns, dim=1)
+
+
+def pca_subspace(normal):
+    """The PCA solution for three pairs whose plane in span(u_1, u_2, u_3) has the given normal."""
+    normal = torch.tensor(normal) / torch.tensor(normal).norm()
+    u = torch.zeros(3, 6)
+    for j, (a, b) in enumerate(PAIRS):
+        u[j, a] = u[j, b] = 2**-0.5
+    basis = torch.linalg.svd(torch.eye(3) - torch.outer(normal, normal)).U[:, :2]  # the plane, in u coordinates
+    return basis.T @ u  # [2, 6]: orthonormal rows inside the pairs' sum directions
+
+
+def test_collapsed_pca_holds_for_every_plane_of_the_degenerate_eigenspace():
+    symmetric = pca_subspace([1.0, 1.0, 1.0])
+    verdict = criteria.collapsed_pca(symmetric, PAIRS)
+    assert verdict
+    torch.testing.assert_close(verdict.measured["norms"], torch.full((6,), 3**-0.5))
+    lopsided = pca_subspace([0.35, 0.35, 0.82])  # shares 0.88, 0.88, 0.33, as one seed measured
+    verdict = criteria.collapsed_pca(lopsided, PAIRS)
+    assert verdict and abs(verdict.measured["pair_shares"].sum().item() - 2) < 1e-5
+
+
+def test_collapsed_pca_rules_out_the_nonlinear_collapse_and_an_untrained_model():
+    nonlinear = collapsed([0.0, 2.094, 4.189], [2**-0.5] * 3)  # three collapsed pairs at 120°, norm 1/√2
+    verdict = criteria.collapsed_pca(nonlinear, PAIRS)
+    assert not verdict
+    torch.testing.assert_close(verdict.measured["singular_values"], torch.full((2,), 1.5**0.5), rtol=1e-3, atol=0)
+    for seed in range(5):
+        assert not criteria.collapsed_pca(untrained(6, 2, seed=seed)[0], PAIRS)
