@@ -147,8 +147,9 @@ class ToyModel(InstanceModel):
     (``helpers.bitnet``) on full-precision latent weights, trained with a straight-through gradient.
 
     Weights start Xavier-normal for one ``n_hidden × n_features`` matrix, ``std = sqrt(2/(m+n))``,
-    whatever the number of instances (the official Colab's 3-D Xavier init shrinks as instances are
-    added; see the reference notes), and the bias starts at zero.
+    whatever the number of instances (the official Colab's Xavier init on a 3-D ``[instances, n, m]``
+    tensor has ``std = sqrt(2/(m (n + instances)))``, which shrinks as instances are added), and the bias
+    starts at zero.
     """
 
     def __init__(
