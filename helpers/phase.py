@@ -20,12 +20,15 @@ from .train import train
 class PhaseDiagram:
     """The extra (last) feature of every cell, ``[n_density, n_importance]`` each: ``norm`` ‖W_extra‖,
     ``superposition`` Σ_{j≠extra}(Ŵ_extra·W_j)², ``phase`` codes into ``helpers.theory.PHASES`` by the
-    rule of ``metrics.feature_phase``; ``W``: the trained weights, ``[n_density, n_importance, m, n]``."""
+    rule of ``metrics.feature_phase``; ``W``: the trained weights, ``[n_density, n_importance, m, n]``;
+    ``loss``: each cell's final loss as the trainer measures it (importance-weighted, mean over features;
+    ``helpers.theory``'s losses sum over features), ``[n_density, n_importance]``."""
 
     norm: Tensor
     superposition: Tensor
     phase: np.ndarray
     W: Tensor
+    loss: Tensor
 
 
 def train_phase_diagram(
@@ -54,11 +57,12 @@ def train_phase_diagram(
     importance = torch.ones(rows * cols, n_features)
     importance[:, -1] = relative_importance.repeat(rows)  # row-major: cell (row, col) is instance row*cols+col
     model = ToyModel(n_features, n_hidden, n_instances=rows * cols, activation=activation).to(device or "cpu")
-    train(model, density=density.repeat_interleave(cols), importance=importance, seed=seed, **train_options)
+    result = train(model, density=density.repeat_interleave(cols), importance=importance, seed=seed, **train_options)
     W = model.W.detach().cpu()
     return PhaseDiagram(
         norm=metrics.feature_norms(W)[:, -1].view(rows, cols),
         superposition=metrics.superposition(W)[:, -1].view(rows, cols),
         phase=metrics.feature_phase(W).view(rows, cols).numpy(),
         W=W.view(rows, cols, n_hidden, n_features),
+        loss=result.loss.view(rows, cols),
     )
