@@ -107,7 +107,8 @@ def train(
     inputs; "stratified": on ``eval_batch_size`` inputs for *every* pattern of which features are
     present, each pattern weighted by its probability, see ``data.activity_strata``: for up to 12
     independent features, it compares best-of-k candidates precisely where they differ only on rare
-    inputs; 2^n times as many inputs, so choose ``eval_batch_size`` accordingly), ``progress`` (None: automatic), ``description`` (progress-bar label).
+    inputs; 2^n times as many inputs, so choose ``eval_batch_size`` accordingly), ``progress`` (None:
+    automatic), ``description`` (progress-bar label).
 
     The same ``seed`` gives identical weights. The model's weights are replaced by the trained ones.
     Raises ``FloatingPointError`` if the loss becomes non-finite.
@@ -186,7 +187,9 @@ def train(
             )
     if evaluation_kind == "stratified":
         if sets is not None or signed:
-            raise ValueError("evaluation='stratified' needs independent features in [0, 1) (no feature_sets, no signed inputs)")
+            raise ValueError(
+                "evaluation='stratified' needs independent features in [0, 1) (no feature_sets, no signed inputs)"
+            )
         evaluation = activity_strata(
             density_t,
             n_features,
