@@ -161,16 +161,17 @@ MAX_STRATIFIED_FEATURES = 12
 def activity_strata(
     density: Tensor, n_features: int, samples_per_pattern: int, *, seed: int, device: torch.device | str | None = None
 ) -> tuple[Tensor, Tensor]:
-    """Every pattern of which features are present, each with the same number of samples and the weight
-    that makes a weighted mean an unbiased estimate of an expectation over ``sparse_features``:
-    stratified sampling. ``density``: ``Tensor[n_instances, 1, 1 or n_features]`` in [0, 1].
+    """Every pattern of which features are present, each with the same number of samples, and each
+    pattern's probability: stratified sampling. The probability-weighted mean of the patterns' mean
+    losses is an unbiased estimate of the expected loss over ``sparse_features``. ``density``:
+    ``Tensor[n_instances, 1, 1 or n_features]`` in [0, 1].
 
-    Returns ``x: Tensor[n_instances, 2^n · samples_per_pattern, n_features]`` (the same values for every
-    instance, present ones ~ U[0, 1)) and ``weight: Tensor[n_instances, 2^n · samples_per_pattern]``
-    (``P(pattern) / samples_per_pattern``, summing to 1 per instance). Rare patterns, such as two
-    sparse features present together, are measured as precisely as common ones, which an evaluation set
-    drawn at random cannot do: at density 0.01 it sees two given features together once in 10,000
-    inputs. Only for ``n_features ≤ MAX_STRATIFIED_FEATURES``."""
+    Returns ``x: Tensor[2^n, samples_per_pattern, n_features]`` (the same for every instance; present
+    values ~ U[0, 1)) and ``probability: Tensor[n_instances, 2^n]`` (each instance's probability of each
+    pattern; every row sums to 1). Rare patterns, such as two sparse features present together, are
+    measured as precisely as common ones, which an evaluation set drawn at random cannot do: at density
+    0.01 it sees two given features together once in 10,000 inputs. Only for
+    ``n_features ≤ MAX_STRATIFIED_FEATURES``."""
     n_features = validation.positive_int("n_features", n_features)
     if n_features > MAX_STRATIFIED_FEATURES:
         raise ValueError(
@@ -184,12 +185,11 @@ def activity_strata(
     patterns = (torch.arange(n_patterns, device=density.device).unsqueeze(1) & bits) > 0  # [2^n, n]
     generator = torch.Generator(device=density.device).manual_seed(derived_seed(seed, 0, 0))
     values = torch.rand(n_patterns, samples_per_pattern, n_features, generator=generator, device=density.device)
-    x = (values * patterns.unsqueeze(1)).flatten(0, 1)  # [2^n · samples, n]
+    x = values * patterns.unsqueeze(1)  # [2^n, samples, n]
     p = density[:, 0, :].expand(-1, n_features)  # [n_instances, n]
     # P(pattern) for every instance: the product of p_j where feature j is present, 1 − p_j where not
-    probability = torch.where(patterns.unsqueeze(1), p.unsqueeze(0), 1 - p.unsqueeze(0)).prod(dim=2)  # [2^n, I]
-    weight = (probability.T / samples_per_pattern).repeat_interleave(samples_per_pattern, dim=1)
-    return x.expand(density.shape[0], -1, -1), weight
+    probability = torch.where(patterns.unsqueeze(0), p.unsqueeze(1), 1 - p.unsqueeze(1)).prod(dim=2)  # [I, 2^n]
+    return x, probability
 
 
 SET_KINDS = ("independent", "correlated", "anticorrelated")

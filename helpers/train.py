@@ -262,16 +262,18 @@ def evaluate(
 
     With a sampler whose instances all share one stream (the default), every instance sees the same
     inputs, so best-of-k compares candidates on identical data rather than on independent noisy
-    estimates. ``sampler`` may instead be stratified inputs and their weights (``data.activity_strata``):
-    then the loss is the weighted mean over all of them."""
+    estimates. ``sampler`` may instead be stratified inputs and the patterns' probabilities
+    (``data.activity_strata``): then the loss is the probability-weighted mean of the patterns' losses."""
     if isinstance(sampler, tuple):
-        x, weight = sampler
+        x, probability = sampler  # [patterns, samples, n], [n_instances, patterns]
         total = torch.zeros(model.n_instances, device=importance.device)
-        step = max(1, (1 << 22) // (model.n_instances * model.n_features))  # bounded memory per chunk
-        for start in range(0, x.shape[1], step):
-            chunk = x[:, start : start + step]
-            per_sample = (importance * (model(chunk) - model.target(chunk)).square()).mean(dim=2)
-            total += (per_sample * weight[:, start : start + step]).sum(dim=1)
+        per_chunk = max(1, (1 << 22) // (model.n_instances * model.n_features * x.shape[1]))  # patterns at once
+        for start in range(0, x.shape[0], per_chunk):
+            block = x[start : start + per_chunk]  # [k, samples, n]
+            inputs = block.flatten(0, 1).expand(model.n_instances, -1, -1)
+            per_sample = (importance * (model(inputs) - model.target(inputs)).square()).mean(dim=2)
+            pattern_mean = per_sample.view(model.n_instances, block.shape[0], block.shape[1]).mean(dim=2)
+            total += (pattern_mean * probability[:, start : start + per_chunk]).sum(dim=1)
         return total
     total = torch.zeros(model.n_instances, device=importance.device)
     done = 0

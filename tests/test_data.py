@@ -168,17 +168,15 @@ def test_sampler_signed_matches_its_unsigned_draws():
 
 def test_activity_strata_cover_every_pattern_with_its_probability():
     density = torch.tensor([[[0.1, 0.5, 1.0]], [[0.0, 0.3, 0.3]]])  # [2 instances, 1, 3 features]
-    x, weight = helpers.data.activity_strata(density, 3, 16, seed=0)
-    assert x.shape == (2, 8 * 16, 3) and weight.shape == (2, 8 * 16)
-    torch.testing.assert_close(weight.sum(dim=1), torch.ones(2))
-    present = x[0] > 0
+    x, probability = helpers.data.activity_strata(density, 3, 16, seed=0)
+    assert x.shape == (8, 16, 3) and probability.shape == (2, 8)
+    torch.testing.assert_close(probability.sum(dim=1), torch.ones(2))
     for pattern in range(8):
-        rows = slice(pattern * 16, (pattern + 1) * 16)
-        expected = [bool(pattern >> j & 1) for j in range(3)]
-        assert (present[rows] == torch.tensor(expected)).all()
-        p = density[0, 0]
-        probability = torch.where(torch.tensor(expected), p, 1 - p).prod()
-        torch.testing.assert_close(weight[0, rows].sum(), probability)
-    assert weight[1][(x[1, :, 0] > 0)].sum() == 0  # a feature of density 0 is never present
+        expected = torch.tensor([bool(pattern >> j & 1) for j in range(3)])
+        assert ((x[pattern] > 0) == expected).all()
+        for instance in range(2):
+            p = density[instance, 0]
+            torch.testing.assert_close(probability[instance, pattern], torch.where(expected, p, 1 - p).prod())
+    assert probability[1, 1::2].sum() == 0  # a feature of density 0 is never present
     with pytest.raises(ValueError, match="n_features = 13"):
         helpers.data.activity_strata(torch.full((1, 1, 1), 0.1), 13, 4, seed=0)
