@@ -9,6 +9,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from . import validation
+
 EPS = 1e-12
 
 
@@ -161,6 +163,7 @@ def feature_phase(
     min_norm: float = 0.5,
     min_superposition: float = 0.25,
     antipodal_cosine: float = -0.9,
+    represented: Tensor | None = None,
 ) -> Tensor:
     """Phase of one feature (default: the last, the "extra" feature of the phase diagrams), per
     instance: 0 "not represented" (``‖W_i‖ ≤ min_norm``); 2 "superposition" (represented, other features
@@ -170,19 +173,35 @@ def feature_phase(
     else 1 "dedicated". Codes 0-2 index ``helpers.theory.PHASES``. ``Tensor[n_instances]`` of int64.
 
     ``min_superposition`` = 1/4 sits below every shared geometry of unit features (an antipodal pair
-    gives 1, a triangle 1/2) and above the small overlap a dedicated feature keeps from training."""
-    norm = W.norm(dim=1)[:, feature]
-    overlap = superposition(W)[:, feature]
+    gives 1, a triangle 1/2) and above the small overlap a dedicated feature keeps from training.
+
+    ``represented`` (``Tensor[n_instances, n_features]`` of bool, e.g. ``feature_response(model) ≥
+    REPRESENTED_RESPONSE``) replaces the norm test for activations that rescale the weights (a sigmoid
+    needs norms of 2 or more): then the rule is scale-free, and the overlap is ``Σ_j cos²(W_i, W_j)``
+    over the other represented features, which equals the superposition for unit features."""
     cosine = feature_cosines(W)[:, feature].clone()  # [instances, n]: the feature against every other
     cosine[:, feature] = 2.0
-    represented_other = W.norm(dim=1) > min_norm
-    cosine = cosine.where(represented_other, torch.full_like(cosine, 2.0))
+    if represented is None:
+        represented_all = W.norm(dim=1) > min_norm
+        overlap = superposition(W)[:, feature]
+    else:
+        represented_all = torch.as_tensor(represented, dtype=torch.bool, device=W.device)
+        if represented_all.ndim == 1:  # one instance, as for a 2-D W
+            represented_all = represented_all.unsqueeze(0)
+        if represented_all.shape != (W.shape[0], W.shape[-1]):
+            raise ValueError(
+                f"represented must be [n_instances, n_features] = {[W.shape[0], W.shape[-1]]}, "
+                f"got {list(represented_all.shape)}"
+            )
+        others = represented_all & (cosine <= 1.0)
+        overlap = cosine.square().where(others, torch.zeros_like(cosine)).sum(dim=1)
+    cosine = cosine.where(represented_all, torch.full_like(cosine, 2.0))
     antipodal = cosine.min(dim=1).values < antipodal_cosine
-    codes = torch.ones_like(norm, dtype=torch.long)
+    codes = torch.ones(W.shape[0], dtype=torch.long, device=W.device)
     shared = overlap >= min_superposition
     codes[shared & antipodal] = 2
     codes[shared & ~antipodal] = OTHER_PHASE
-    codes[norm <= min_norm] = 0
+    codes[~represented_all[:, feature]] = 0
     return codes
 
 
@@ -237,3 +256,29 @@ def represented_features(model, *, threshold: float = REPRESENTED_RESPONSE) -> T
     if not 0.0 < float(threshold) <= 1.0:
         raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
     return (feature_response(model) >= threshold).sum(dim=-1)
+
+
+def absolute_value_error(model, *, n_values: int = 200) -> Tensor:
+    """How well each feature's absolute value is computed (``helpers.AbsValueModel``): for the inputs
+    with feature i alone present, at ``n_values`` values v evenly spaced in [−1, 1], the squared error
+    of output i against |v| relative to E[v²], ``Σ_v (y_i(v e_i) − |v|)² / Σ_v v²``.
+    ``Tensor[n_instances, n_features]``.
+
+    0 for a feature computed exactly (``ReLU(x) + ReLU(−x)``), 1/2 for one computed on one side only
+    (a single ``ReLU(x)`` or ``ReLU(−x)`` neuron), 1 for a feature the model ignores (output 0)."""
+    for name in ("n_instances", "n_features"):
+        if not isinstance(getattr(model, name, None), int):
+            raise TypeError(f"model must be an absolute-value model with n_instances and n_features, got {model!r}")
+    n_values = validation.positive_int("n_values", n_values)
+    if n_values < 2:
+        raise ValueError(f"n_values must be at least 2, got {n_values}")
+    device = next(model.parameters()).device
+    values = torch.linspace(-1.0, 1.0, n_values, device=device)
+    errors = torch.empty(model.n_instances, model.n_features)
+    with torch.no_grad():
+        for feature in range(model.n_features):
+            x = torch.zeros(model.n_instances, n_values, model.n_features, device=device)
+            x[:, :, feature] = values
+            output = model(x)[:, :, feature]  # [instances, values]
+            errors[:, feature] = ((output - values.abs()).square().sum(dim=1) / values.square().sum()).cpu()
+    return errors

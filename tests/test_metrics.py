@@ -190,3 +190,47 @@ def test_feature_response_is_functional_not_a_weight_norm():
         metrics.represented_features(linear, threshold=0.0)
     with pytest.raises(TypeError, match="reconstruction model"):
         metrics.feature_response(torch.nn.Linear(2, 2))
+
+
+def test_feature_phase_by_response_is_scale_free_and_needs_both_features_represented():
+    inflated = torch.tensor([[[3.0, -3.0]], [[3.0, -0.2]], [[3.0, 3.0]], [[0.1, 2.5]]])  # a sigmoid's norms
+    by_norm = helpers.metrics.feature_phase(inflated)
+    assert by_norm.tolist() == [2, 0, helpers.metrics.OTHER_PHASE, 1]
+    # the same weights, but the response says which features the model really reproduces
+    represented = torch.tensor([[True, True], [True, True], [True, True], [True, False]])
+    by_response = helpers.metrics.feature_phase(inflated, represented=represented)
+    # the faint extra feature (norm 0.2) counts once its response says it is reproduced
+    assert by_response.tolist() == [2, 2, helpers.metrics.OTHER_PHASE, 0]
+    # an antipodal partner that is not represented does not make superposition
+    alone = helpers.metrics.feature_phase(inflated[:1], represented=torch.tensor([[False, True]]))
+    assert alone.item() == 1
+    assert helpers.metrics.feature_phase(inflated[0], represented=torch.tensor([True, True])).item() == 2
+    with pytest.raises(ValueError, match="represented must be"):
+        helpers.metrics.feature_phase(inflated, represented=torch.ones(4, 3, dtype=torch.bool))
+
+
+def absolute_value_model(sides):
+    """An AbsValueModel(3, 6) that computes feature i with the neurons listed in ``sides[i]``:
+    "+" (ReLU(x_i)), "-" (ReLU(−x_i)) or both."""
+    model = helpers.AbsValueModel(3, 6)
+    with torch.no_grad():
+        model.W1.zero_(), model.W2.zero_(), model.b.zero_()
+        for i, side in enumerate(sides):
+            for k, sign in enumerate("+-"):
+                if sign in side:
+                    model.W1[0, 2 * i + k, i] = 1.0 if sign == "+" else -1.0
+                    model.W2[0, i, 2 * i + k] = 1.0
+    return model
+
+
+def test_absolute_value_error_tells_both_sides_from_one_side_from_nothing():
+    errors = helpers.metrics.absolute_value_error(absolute_value_model(["+-", "+", ""]))
+    assert errors.shape == (1, 3)
+    torch.testing.assert_close(errors[0], torch.tensor([0.0, 0.5, 1.0]), atol=1e-6, rtol=0)
+    untrained = helpers.AbsValueModel(100, 40, n_instances=2)
+    untrained.reset_parameters(torch.Generator().manual_seed(0))
+    assert (helpers.metrics.absolute_value_error(untrained) > 0.25).all()
+    with pytest.raises(ValueError, match="n_values"):
+        helpers.metrics.absolute_value_error(untrained, n_values=1)
+    with pytest.raises(TypeError, match="absolute-value model"):
+        helpers.metrics.absolute_value_error(torch.zeros(3))
