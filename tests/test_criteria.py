@@ -168,3 +168,16 @@ def test_collapsed_pca_rules_out_the_nonlinear_collapse_and_an_untrained_model()
     torch.testing.assert_close(verdict.measured["singular_values"], torch.full((2,), 1.5**0.5), rtol=1e-3, atol=0)
     for seed in range(5):
         assert not criteria.collapsed_pca(untrained(6, 2, seed=seed)[0], PAIRS)
+
+
+def test_only_the_published_relu_curve_sticks_at_one_half():
+    """Chapter 06's 'only ReLU sticks at 1/2': the criterion separates the study's published curves,
+    GELU (0.59 to 0.47 over the plateau's range) and SiLU (0.57 to 0.46) among them, by their shape."""
+    inverse_density = 20 ** torch.linspace(0, 1, 20)
+    plateau = (inverse_density > 2.15) & (inverse_density < 3.6)
+    sticky = {
+        name: bool(criteria.sticky_level(torch.tensor(curve), plateau, level=0.5, tolerance=0.05))
+        for name, curve in LAD_KOSTOLANSKY_2023_DSTAR.items()
+    }
+    assert sticky.pop("relu")
+    assert not any(sticky.values()), sticky
