@@ -193,8 +193,9 @@ def feature_phase(
                 f"represented must be [n_instances, n_features] = {[W.shape[0], W.shape[-1]]}, "
                 f"got {list(represented_all.shape)}"
             )
-        others = represented_all & (cosine <= 1.0)
-        overlap = cosine.square().where(others, torch.zeros_like(cosine)).sum(dim=1)
+        itself = torch.zeros_like(represented_all)
+        itself[:, feature] = True  # not by the 2.0 placeholder: parallel features can give a cosine just above 1
+        overlap = cosine.square().where(represented_all & ~itself, torch.zeros_like(cosine)).sum(dim=1)
     cosine = cosine.where(represented_all, torch.full_like(cosine, 2.0))
     antipodal = cosine.min(dim=1).values < antipodal_cosine
     codes = torch.ones(W.shape[0], dtype=torch.long, device=W.device)
@@ -232,6 +233,12 @@ def monosemantic_neurons(W: Tensor, *, threshold: float = MONOSEMANTIC_THRESHOLD
 REPRESENTED_RESPONSE = 0.5
 
 
+def _check_instance_model(model, kind: str) -> None:
+    for name in ("n_instances", "n_features"):
+        if not isinstance(getattr(model, name, None), int):
+            raise TypeError(f"model must be {kind} with n_instances and n_features, got {model!r}")
+
+
 def feature_response(model) -> Tensor:
     """How much each feature, switched on alone at value 1, raises its own output above the model's
     output for the all-zero input: ``x'_i(e_i) − x'_i(0)``, ``Tensor[n_instances, n_features]``.
@@ -239,9 +246,7 @@ def feature_response(model) -> Tensor:
     A functional measure, unlike the weight norm: 1 for a feature reconstructed perfectly, 0 for one
     the model ignores, whatever the activation does to the scale of ``W``. ``model`` is a reconstruction
     model with ``n_instances`` and ``n_features`` (e.g. ``helpers.ToyModel``)."""
-    for name in ("n_instances", "n_features"):
-        if not isinstance(getattr(model, name, None), int):
-            raise TypeError(f"model must be a reconstruction model with n_instances and n_features, got {model!r}")
+    _check_instance_model(model, "a reconstruction model")
     n_instances, n_features = model.n_instances, model.n_features
     device = next(model.parameters()).device
     with torch.no_grad():
@@ -266,9 +271,7 @@ def absolute_value_error(model, *, n_values: int = 200) -> Tensor:
 
     0 for a feature computed exactly (``ReLU(x) + ReLU(−x)``), 1/2 for one computed on one side only
     (a single ``ReLU(x)`` or ``ReLU(−x)`` neuron), 1 for a feature the model ignores (output 0)."""
-    for name in ("n_instances", "n_features"):
-        if not isinstance(getattr(model, name, None), int):
-            raise TypeError(f"model must be an absolute-value model with n_instances and n_features, got {model!r}")
+    _check_instance_model(model, "an absolute-value model")
     n_values = validation.positive_int("n_values", n_values)
     if n_values < 2:
         raise ValueError(f"n_values must be at least 2, got {n_values}")

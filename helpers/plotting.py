@@ -587,8 +587,14 @@ def _phase_axes(ax: Axes, title: str | None) -> None:
         ax.set_title(title)
 
 
-def _phase_legend(ax: Axes) -> None:
+#: Colour of ``metrics.OTHER_PHASE`` (shared, but without an antipodal partner) in empirical diagrams.
+OTHER_PHASE_COLOUR = "#e3b23c"
+
+
+def _phase_legend(ax: Axes, *, other: bool = False) -> None:
     handles = [mpl.patches.Patch(color=colour, label=name) for name, colour in PHASE_COLOURS.items()]
+    if other:
+        handles.append(mpl.patches.Patch(color=OTHER_PHASE_COLOUR, label="shared, not antipodal"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False)
 
 
@@ -602,20 +608,21 @@ def plot_phase_theory(
     title: str | None = None,
 ) -> Figure:
     """An analytic phase diagram: ``phase_codes`` (``[n_density, n_importance]``, indices into
-    ``helpers.theory.PHASES``, e.g. from ``theory.phase_grid`` on a fine log grid) in the paper's
+    ``helpers.theory.PHASES``, e.g. from ``theory.phase_grid`` on a fine log grid, or the codes of
+    ``metrics.feature_phase`` for trained cells, whose ``OTHER_PHASE`` gets a colour of its own) in the paper's
     colours, log axes, with optional closed-form boundary curves ``(r, p)`` drawn on top."""
     from .theory import PHASES
 
     fig, ax = _axes(ax, (4.4, 3.9))
-    colours = mpl.colors.ListedColormap([PHASE_COLOURS[name] for name in PHASES])
-    r, p = _numpy(relative_importance), _numpy(density)
-    ax.pcolormesh(_log_edges(r), _log_edges(p), _numpy(phase_codes), cmap=colours, vmin=-0.5, vmax=2.5)
+    colours = mpl.colors.ListedColormap([PHASE_COLOURS[name] for name in PHASES] + [OTHER_PHASE_COLOUR])
+    r, p, codes = _numpy(relative_importance), _numpy(density), _numpy(phase_codes)
+    ax.pcolormesh(_log_edges(r), _log_edges(p), codes, cmap=colours, vmin=-0.5, vmax=len(PHASES) + 0.5)
     for curve_r, curve_p in boundaries:
         ax.plot(curve_r, curve_p, color="black", lw=1.0, ls="--")
     ax.set_xlim(r.min(), r.max())
     ax.set_ylim(p.min(), p.max())
     _phase_axes(ax, title)
-    _phase_legend(ax)
+    _phase_legend(ax, other=bool(np.any(codes == metrics.OTHER_PHASE)))
     return fig
 
 

@@ -234,3 +234,11 @@ def test_absolute_value_error_tells_both_sides_from_one_side_from_nothing():
         helpers.metrics.absolute_value_error(untrained, n_values=1)
     with pytest.raises(TypeError, match="absolute-value model"):
         helpers.metrics.absolute_value_error(torch.zeros(3))
+
+
+def test_feature_phase_by_response_counts_a_parallel_partner_whose_cosine_rounds_above_one():
+    direction = torch.tensor([[-1.7786636352539062], [0.8476512432098389], [0.2459428310394287]])
+    W = torch.cat([direction * 1.7, direction * 0.3], dim=1)[None]  # parallel: their float cosine is 1 + 1e-7
+    assert helpers.metrics.feature_cosines(W)[0, 1, 0] > 1.0
+    represented = torch.tensor([[True, True]])
+    assert helpers.metrics.feature_phase(W, represented=represented).item() == helpers.metrics.OTHER_PHASE

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import plotting, theory
+from helpers import metrics, plotting, theory
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +39,11 @@ def test_phase_diagrams_draw():
     norm, overlap = np.ones((5, 6)), np.zeros((5, 6))
     fig = plotting.plot_phase_empirical(norm, overlap, r, p, mismatch=np.eye(5, 6, dtype=bool))
     assert len(fig.axes[0].collections) == 2  # the cells and the mismatch dots
+    assert len(plotting.plot_phase_theory(codes, r, p).axes[0].get_legend().get_texts()) == 3
+    trained = codes.copy()
+    trained[0, 0] = metrics.OTHER_PHASE  # a shared, non-antipodal cell gets its own colour and label
+    labels = [t.get_text() for t in plotting.plot_phase_theory(trained, r, p).axes[0].get_legend().get_texts()]
+    assert labels[-1] == "shared, not antipodal"
 
 
 def test_features_2d_and_alignment():
