@@ -5,6 +5,10 @@ Weights are ternarised per instance with the absmean rule, ``W̃ = γ · RoundCl
 full-precision latent values for the optimiser and pass gradients straight through (the forward pass
 sees the quantised values, the backward pass the identity).
 
+BitNet v1's binary weights (Wang et al. 2023), ``W̃ = β · Sign(W − α)`` with ``α = mean W`` and
+``β = mean |W|``, are here too (``binarize``): the widely installed ``bitnet`` package of 2024 used them
+in its BitLinear, so a study that imported it may have trained binary rather than ternary weights.
+
 The FAQ's BitLinear also normalises its input (RMSNorm) before quantising it. ``bitlinear(...,
 norm=True)`` reproduces that, and shows why the toy models leave it out: the normalised encoder is
 scale-invariant, ``h(c·x) = h(x)``, so it cannot tell a feature of value 0.1 from one of value 1."""
@@ -47,6 +51,31 @@ def ternarize(W: Tensor) -> Tensor:
     identity backward. ``W: [n_instances, n_hidden, n_features]``."""
     quantised = ternary_scale(W).detach() * ternary_codes(W.detach())
     return _straight_through(W, quantised)
+
+
+def binary_scale(W: Tensor) -> Tensor:
+    """BitNet v1's scale ``β = ‖W‖₁ / (n m) = mean |W|`` of every instance: ``[n_instances, 1, 1]``."""
+    return _check_weights(W).abs().mean(dim=(1, 2), keepdim=True)
+
+
+def binary_codes(W: Tensor) -> Tensor:
+    """BitNet v1's codes ``Sign(W − α) ∈ {−1, +1}`` with ``α = mean W`` per instance and ``Sign(0) = −1``
+    (the paper's: +1 only for a positive argument), same shape as ``W``."""
+    centred = _check_weights(W) - W.mean(dim=(1, 2), keepdim=True)
+    return torch.where(centred > 0, 1.0, -1.0).to(W.dtype)
+
+
+def binarize(W: Tensor) -> Tensor:
+    """BitNet v1 binary fake quantisation with a straight-through gradient: ``β · Sign(W − α)`` forward,
+    the identity backward. ``W: [n_instances, n_hidden, n_features]``. Every entry is ``±β``, so every
+    column (feature) of a tied toy model has the same norm ``β √m``: no feature can be switched off
+    through its weights."""
+    quantised = binary_scale(W).detach() * binary_codes(W.detach())
+    return _straight_through(W, quantised)
+
+
+#: The quantisers ``helpers.ToyModel(weights=...)`` can use, by name.
+QUANTISERS = {"ternary": ternarize, "binary": binarize}
 
 
 def quantize_activations(x: Tensor, bits: int = 8) -> Tensor:

@@ -78,13 +78,44 @@ def feature_cosines(W: Tensor) -> Tensor:
     return unit.transpose(1, 2) @ unit
 
 
+def _represented_mask(represented: Tensor | None, W: Tensor) -> Tensor:
+    """``represented`` as a bool ``[n_instances, n_features]`` (all True when ``None``)."""
+    if represented is None:
+        return torch.ones(W.shape[0], W.shape[2], dtype=torch.bool, device=W.device)
+    mask = torch.as_tensor(represented, dtype=torch.bool, device=W.device)
+    if mask.ndim == 1:  # one instance, as for a 2-D W
+        mask = mask.unsqueeze(0)
+    if mask.shape != (W.shape[0], W.shape[2]):
+        raise ValueError(
+            f"represented must be [n_instances, n_features] = {[W.shape[0], W.shape[2]]}, got {list(mask.shape)}"
+        )
+    return mask
+
+
+def _others(W: Tensor, represented: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Feature cosines and the mask of the pairs (i, j) that count: j ≠ i and j represented."""
+    mask = _represented_mask(represented, W)
+    others = mask.unsqueeze(1) & ~torch.eye(W.shape[2], dtype=torch.bool, device=W.device)
+    return feature_cosines(W), others
+
+
 @_per_instance
-def antipodal_partner_cosine(W: Tensor) -> Tensor:
+def antipodal_partner_cosine(W: Tensor, represented: Tensor | None = None) -> Tensor:
     """For every feature, the most negative cosine with any *other* feature: −1 for a member of an
-    exact antipodal pair. ``Tensor[n_instances, n_features]``."""
-    cosine = feature_cosines(W)
-    cosine.diagonal(dim1=1, dim2=2).fill_(2.0)
-    return cosine.min(dim=2).values
+    exact antipodal pair. ``represented`` (``[n_instances, n_features]`` of bool) restricts the partners
+    to represented features (2.0 when there is none). ``Tensor[n_instances, n_features]``."""
+    cosine, others = _others(W, represented)
+    return cosine.where(others, torch.full_like(cosine, 2.0)).min(dim=2).values
+
+
+@_per_instance
+def shared_direction(W: Tensor, represented: Tensor | None = None) -> Tensor:
+    """``Σ_j cos²(W_i, W_j)`` over the other features j (only the represented ones when ``represented``,
+    ``[n_instances, n_features]`` of bool, is given): how much feature i's direction is shared, whatever
+    the weights' scale. 0 for a direction of its own, 1 for an antipodal pair, 1/2 for a triangle;
+    for unit-norm features it equals ``superposition``. ``Tensor[n_instances, n_features]``."""
+    cosine, others = _others(W, represented)
+    return cosine.square().where(others, torch.zeros_like(cosine)).sum(dim=2)
 
 
 def _one_instance_2d(W: Tensor) -> Tensor:
@@ -179,25 +210,13 @@ def feature_phase(
     REPRESENTED_RESPONSE``) replaces the norm test for activations that rescale the weights (a sigmoid
     needs norms of 2 or more): then the rule is scale-free, and the overlap is ``Σ_j cos²(W_i, W_j)``
     over the other represented features, which equals the superposition for unit features."""
-    cosine = feature_cosines(W)[:, feature].clone()  # [instances, n]: the feature against every other
-    cosine[:, feature] = 2.0
     if represented is None:
         represented_all = W.norm(dim=1) > min_norm
         overlap = superposition(W)[:, feature]
     else:
-        represented_all = torch.as_tensor(represented, dtype=torch.bool, device=W.device)
-        if represented_all.ndim == 1:  # one instance, as for a 2-D W
-            represented_all = represented_all.unsqueeze(0)
-        if represented_all.shape != (W.shape[0], W.shape[-1]):
-            raise ValueError(
-                f"represented must be [n_instances, n_features] = {[W.shape[0], W.shape[-1]]}, "
-                f"got {list(represented_all.shape)}"
-            )
-        itself = torch.zeros_like(represented_all)
-        itself[:, feature] = True  # not by the 2.0 placeholder: parallel features can give a cosine just above 1
-        overlap = cosine.square().where(represented_all & ~itself, torch.zeros_like(cosine)).sum(dim=1)
-    cosine = cosine.where(represented_all, torch.full_like(cosine, 2.0))
-    antipodal = cosine.min(dim=1).values < antipodal_cosine
+        represented_all = _represented_mask(represented, W)
+        overlap = shared_direction(W, represented_all)[:, feature]
+    antipodal = antipodal_partner_cosine(W, represented_all)[:, feature] < antipodal_cosine
     codes = torch.ones(W.shape[0], dtype=torch.long, device=W.device)
     shared = overlap >= min_superposition
     codes[shared & antipodal] = 2

@@ -73,7 +73,7 @@ OUTPUT_BACKWARD: dict[str, Callable[[Tensor, Tensor, Tensor], Tensor]] = {
     "tanh": lambda pre, out, grad: grad.mul_(1 - out.square()),
     "solu": _solu_backward,
 }
-WEIGHT_KINDS = ("dense", "ternary")
+WEIGHT_KINDS = ("dense", "ternary", "binary")
 
 
 def xavier_std(n_hidden: int, n_features: int) -> float:
@@ -143,8 +143,9 @@ class ToyModel(InstanceModel):
     ``h = f_hidden(W x)``, ``x' = f(Wᵀ h + b)`` with ``W: [n_instances, n_hidden, n_features]`` and
     ``b: [n_instances, n_features]``. ``activation`` is the output non-linearity ``f`` (one of
     ``ACTIVATIONS``); ``hidden_activation`` is ``None`` (the paper's ReLU-output model) or ``"relu"``
-    (the privileged-basis model). ``weights="ternary"`` uses BitNet b1.58's absmean ternary weights
-    (``helpers.bitnet``) on full-precision latent weights, trained with a straight-through gradient.
+    (the privileged-basis model). ``weights="ternary"`` uses BitNet b1.58's absmean ternary weights and
+    ``weights="binary"`` BitNet v1's binary ones (``helpers.bitnet``) on full-precision latent weights,
+    trained with a straight-through gradient.
 
     Weights start Xavier-normal for one ``n_hidden × n_features`` matrix, ``std = sqrt(2/(m+n))``,
     whatever the number of instances (the official Colab's Xavier init on a 3-D ``[instances, n, m]``
@@ -176,9 +177,10 @@ class ToyModel(InstanceModel):
     @property
     def W(self) -> Tensor:
         """The weights the forward pass uses, ``[n_instances, n_hidden, n_features]``: the latent
-        weights, or for ``weights="ternary"`` their absmean ternarisation ``γ · T`` (``helpers.bitnet``),
-        whose gradient passes straight through to the latent weights."""
-        return self.weight if self.weights == "dense" else bitnet.ternarize(self.weight)
+        weights, or for ``weights="ternary"`` their absmean ternarisation ``γ · T`` and for
+        ``weights="binary"`` their binarisation ``β · Sign(W − α)`` (``helpers.bitnet``), whose gradient
+        passes straight through to the latent weights."""
+        return self.weight if self.weights == "dense" else bitnet.QUANTISERS[self.weights](self.weight)
 
     @property
     def init_std(self) -> float:
@@ -238,8 +240,8 @@ class ToyModel(InstanceModel):
     @property
     def has_fused_backward(self) -> bool:
         """True when ``backward_loss`` uses the hand-written gradient: no hidden activation, any output
-        activation, dense or ternary weights (the straight-through gradient to the latent weights is the
-        gradient with respect to ``γ · T``)."""
+        activation, dense or quantised weights (the straight-through gradient to the latent weights is the
+        gradient with respect to the quantised ``W``)."""
         return self.hidden_activation is None
 
     def backward_loss(self, x: Tensor, importance: Tensor | float, *, need_loss: bool = False) -> Tensor | None:

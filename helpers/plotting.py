@@ -38,7 +38,7 @@ ACTIVATION_COLOURS: dict[str, str] = {
 }
 
 #: One colour per kind of weights (``ToyModel(weights=...)``), the same in every figure that compares them.
-WEIGHT_COLOURS: dict[str, str] = {"dense": "C0", "ternary": "C1"}
+WEIGHT_COLOURS: dict[str, str] = {"dense": "C0", "ternary": "C1", "binary": "C2"}
 
 #: Feature dimensionalities of the simple geometries: the paper's reference lines, 3/4 to 3/8 and 0. It draws
 #: none at 1, "if not for the fact that basis features are indistinguishable from other directions in the

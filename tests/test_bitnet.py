@@ -72,3 +72,24 @@ def test_a_norm_before_quantisation_makes_the_encoder_scale_invariant():
 def test_bad_weights_are_named():
     with pytest.raises(ValueError, match=r"W must be a Tensor\[n_instances, n_hidden, n_features\]"):
         bitnet.ternary_scale(torch.zeros(5, 20))
+
+
+def test_binary_weights_are_beta_times_sign_of_the_centred_weights():
+    W = torch.randn(3, 5, 20, generator=torch.Generator().manual_seed(3)) + 0.2
+    quantised = bitnet.binarize(W)
+    beta = W.abs().mean(dim=(1, 2), keepdim=True)
+    torch.testing.assert_close(bitnet.binary_scale(W), beta)
+    expected = beta * torch.where(W > W.mean(dim=(1, 2), keepdim=True), 1.0, -1.0)
+    torch.testing.assert_close(quantised, expected)
+    assert set(bitnet.binary_codes(torch.zeros(1, 2, 2)).unique().tolist()) == {-1.0}  # Sign(0) = −1
+    # every column has the same norm β√m: a tied binary model cannot switch a feature off by its weights
+    torch.testing.assert_close(quantised.norm(dim=1), (beta * math.sqrt(5)).squeeze(2).expand(3, 20))
+
+
+def test_binary_straight_through_gradient_and_model():
+    W = torch.randn(2, 3, 7, requires_grad=True)
+    upstream = torch.randn(2, 3, 7)
+    (bitnet.binarize(W) * upstream).sum().backward()
+    torch.testing.assert_close(W.grad, upstream)
+    model = helpers.ToyModel(7, 3, 2, weights="binary")
+    torch.testing.assert_close(model.W, bitnet.binarize(model.weight))  # its gradient: test_models.py

@@ -87,6 +87,24 @@ def test_cosines_and_antipodal_partners():
     partner = helpers.metrics.antipodal_partner_cosine(W)
     torch.testing.assert_close(partner, torch.tensor([[-1.0, -1.0, 0.0, 0.0]]))
     assert helpers.metrics.antipodal_partner_cosine(W[0]).shape == (4,)
+    # only represented partners count: without feature 1, feature 0 loses its antipodal partner
+    represented = torch.tensor([[True, False, True, True]])
+    partner = helpers.metrics.antipodal_partner_cosine(W, represented)
+    torch.testing.assert_close(partner, torch.tensor([[0.0, -1.0, 0.0, 0.0]]))
+    assert helpers.metrics.antipodal_partner_cosine(W, torch.tensor([[True, False, False, False]]))[0, 0] == 2.0
+
+
+def test_shared_direction_is_scale_free_and_counts_represented_partners():
+    pair = torch.tensor([[[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]]])  # an antipodal pair and a feature of its own
+    torch.testing.assert_close(helpers.metrics.shared_direction(pair), torch.tensor([[1.0, 1.0, 0.0]]))
+    torch.testing.assert_close(helpers.metrics.shared_direction(3.0 * pair), helpers.metrics.shared_direction(pair))
+    torch.testing.assert_close(helpers.metrics.shared_direction(pair), helpers.metrics.superposition(pair))
+    alone = helpers.metrics.shared_direction(pair, torch.tensor([[True, False, True]]))
+    torch.testing.assert_close(alone, torch.tensor([[0.0, 1.0, 0.0]]))  # measured against represented ones
+    triangle = polygon(3).unsqueeze(0)
+    torch.testing.assert_close(helpers.metrics.shared_direction(triangle), torch.full((1, 3), 0.5))
+    with pytest.raises(ValueError, match="represented must be"):
+        helpers.metrics.shared_direction(pair, torch.ones(1, 2, dtype=torch.bool))
 
 
 def test_angular_gaps_go_round_the_circle():

@@ -77,7 +77,7 @@ def test_instances_are_independent(activation, hidden_activation):
 @pytest.mark.parametrize("activation", ALL_ACTIVATIONS)
 @pytest.mark.parametrize("importance", ["uniform", "per-feature"])
 @pytest.mark.parametrize("layout", ["batch-major", "feature-major"])
-@pytest.mark.parametrize("weights", ["dense", "ternary"])
+@pytest.mark.parametrize("weights", ["dense", "ternary", "binary"])
 def test_hand_written_gradient_equals_autograd(activation, importance, layout, weights):
     model = helpers.ToyModel(9, 4, 3, activation=activation, weights=weights)
     assert model.has_fused_backward
@@ -119,7 +119,7 @@ def test_ternary_model_uses_gamma_times_ternary_codes_and_trains():
         ({"n_instances": 1.0}, TypeError, "n_instances"),
         ({"activation": "softplus"}, ValueError, "activation must be one of"),
         ({"hidden_activation": "gelu"}, ValueError, "hidden_activation"),
-        ({"weights": "binary"}, ValueError, "weights"),
+        ({"weights": "quaternary"}, ValueError, "weights"),
     ],
 )
 def test_bad_constructor_input(kwargs, error, match):
