@@ -77,6 +77,18 @@ def frequency_purity(embedding: Tensor) -> Tensor:
     return power.amax(dim=-2) / power.sum(dim=-2)
 
 
+def strongest_share(embedding: Tensor, count: int) -> Tensor:
+    """The share of the embedding's squared norm (constant included in the total) held by its ``count``
+    strongest non-constant frequencies: ``embedding``: ``Tensor[..., p, d]`` → ``Tensor[...]`` in [0, 1].
+    Near 1 with ``count`` = 2 for a two-frequency Fourier embedding; for a random (Gaussian) embedding
+    about ``2·count/p`` plus the luck of the largest."""
+    count = validation.positive_int("count", count)
+    power = (frequency_norms(embedding) ** 2).sum(dim=-1)  # [..., p // 2 + 1]
+    if count > power.shape[-1] - 1:
+        raise ValueError(f"count must be at most the {power.shape[-1] - 1} non-constant frequencies, got {count}")
+    return power[..., 1:].topk(count, dim=-1).values.sum(dim=-1) / power.sum(dim=-1)
+
+
 def sylvester_hadamard(n: int) -> Tensor:
     """Sylvester's Hadamard matrix of order n (a power of 2): entries ±1, H Hᵀ = n I, symmetric.
     ``H₁ = [1]``, ``H₂ₙ = [[Hₙ, Hₙ], [Hₙ, −Hₙ]]``."""
@@ -190,7 +202,49 @@ def scale_to_bound(weights: dict[str, Tensor], bound: float) -> tuple[dict[str, 
         ratio = bound / float(value.abs().max())
         scaled[name] = value * ratio
         factor *= ratio ** (2 if name == "E" else 1)  # the embedding enters both factors
-    return scaled, factor
+    return scaled, float(factor)
+
+
+def mix_solution(weights: dict[str, Tensor], M: Tensor) -> dict[str, Tensor]:
+    """The same network in the embedding coordinates v' = M v: ``E' = E Mᵀ`` and both halves (a's and
+    b's) of L and R times ``M⁻¹``; U is unchanged, and so is every logit (``change_of_basis``).
+
+    ``weights``: one model's ``{"E": [p, d], "L": [n, 2d], "R": [n, 2d], "U": [p, n]}`` (as from
+    ``sparse_solution``); ``M``: ``Tensor[d, d]``, invertible. Returns the mixed weights, same shapes."""
+    if not isinstance(weights, dict) or set(weights) != set("ELRU"):
+        raise ValueError(f"weights must be a dict with keys E, L, R, U, got {_describe(weights)}")
+    E = weights["E"]
+    if not isinstance(M, Tensor) or M.dim() != 2 or not isinstance(E, Tensor) or E.dim() != 2:
+        raise ValueError(f"E must be a Tensor[p, d] and M a Tensor[d, d], got {_describe(E)} and {_describe(M)}")
+    d = E.shape[1]
+    if M.shape != (d, d):
+        raise ValueError(f"M must be a Tensor[d, d] with d = {d} (E's columns), got {_describe(M)}")
+    for name in "LR":
+        if weights[name].dim() != 2 or weights[name].shape[1] != 2 * d:
+            raise ValueError(f"{name} must be a Tensor[n_hidden, 2d] with 2d = {2 * d}, got {_describe(weights[name])}")
+    writer = E.T  # the embedding as a map from one-hot residues into R^d
+    mixed = {"E": change_of_basis(writer, weights["L"][:, :d], M.to(E))[0].T, "U": weights["U"]}
+    for name in "LR":
+        halves = [
+            change_of_basis(writer, weights[name][:, part], M.to(E))[1] for part in (slice(0, d), slice(d, 2 * d))
+        ]
+        mixed[name] = torch.cat(halves, dim=1)
+    return mixed
+
+
+def bounded_gain(weights: dict[str, Tensor], M: Tensor) -> float:
+    """How much larger the logits of the M-mixed network are than the unmixed one's when each is scaled
+    up to the same entry-wise bound (``scale_to_bound``): ``gain(mixed) / gain(unmixed)``. Both compute
+    the same function, so this is the logit factor that mixing wins (> 1) or loses (< 1) under the
+    bound. ``weights`` and ``M`` as in ``mix_solution``.
+
+    For two frequencies mixed by a d = 4 Hadamard mixer it is between 2 and 4 (a theorem, derived in
+    chapter 8): each one-hot row of L and R becomes a row of ``M⁻¹ = M`` with entries ±1/2 (a factor 2
+    each), while each mixed embedding entry, ``(±cos w₁x ± sin w₁x ± cos w₂x ± sin w₂x)/2``, is at most
+    ``√2`` and, at x = 0, some column reaches 1 (a factor between 1/2 and 1 for E, which enters twice)."""
+    _, unmixed = scale_to_bound(weights, 1.0)
+    _, mixed = scale_to_bound(mix_solution(weights, M), 1.0)
+    return mixed / unmixed
 
 
 def _describe(value: object) -> str:

@@ -1,4 +1,5 @@
-"""Full-batch training of the bilinear model on (a + b) mod p with cross-entropy and AdamW (chapter 8).
+"""Full-batch training of the bilinear model on (a + b) mod p with cross-entropy and AdamW or SGD with
+decoupled weight decay (chapter 8).
 
 Separate from ``helpers.train`` (which streams fresh sparse batches for reconstruction), but seeded the
 same way and with the same progress bar."""
@@ -12,11 +13,15 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from . import validation
+from . import fourier, validation
 from .data import ModularData, derived_seed
 from .models import BilinearMLP
 from .runtime import lr_scale, progress_enabled
 from .train import INIT_STREAM, check_finite, lr_factor
+
+#: The optimisers ``train_modular`` offers: Adam's steps are about ``lr`` in every coordinate (sign-like),
+#: SGD's are proportional to the gradient.
+OPTIMIZERS = ("adam", "sgd")
 
 
 @dataclass
@@ -24,7 +29,9 @@ class ModularResult:
     """What ``train_modular`` returns. Losses and accuracies are ``Tensor[n_instances]`` at the end of
     training; ``history`` holds ``"step"`` ``[n_logs]`` and ``"train_loss"``, ``"test_loss"``,
     ``"test_accuracy"`` ``[n_logs, n_instances]``; ``candidate_losses``: ``[n_instances, best_of]``,
-    the final training loss of every initialisation best-of-k chose from."""
+    the final training loss of every initialisation best-of-k chose from, with their test accuracies
+    (``candidate_test_accuracy``, same shape) and trained embeddings (``candidate_embeddings``:
+    ``[n_instances, best_of, p, d]``), so that what best-of-k left out can be inspected."""
 
     train_loss: Tensor
     test_loss: Tensor
@@ -32,6 +39,8 @@ class ModularResult:
     test_accuracy: Tensor
     history: dict[str, Tensor]
     candidate_losses: Tensor
+    candidate_test_accuracy: Tensor
+    candidate_embeddings: Tensor
     seconds: float
     options: dict = field(default_factory=dict)
 
@@ -72,15 +81,21 @@ def train_modular(
     betas: tuple[float, float] = (0.9, 0.98),
     warmup_steps: int = 10,
     schedule: str = "constant",
+    optimizer: str = "adam",
+    momentum: float = 0.9,
     best_of: int = 1,
     log_every: int | None = None,
     progress: bool | None = None,
     description: str = "training",
 ) -> ModularResult:
     """Train every instance of ``model`` full-batch on ``data.train`` from a fresh initialisation drawn
-    from ``seed``: cross-entropy, AdamW (Nanda et al.'s betas), linear warm-up, then ``schedule``
-    ("constant" or "cosine"). ``weight_decay``: one float, or ``Tensor[n_instances]`` to sweep it
-    across instances in one run. The loss is summed over instances, which stay independent.
+    from ``seed``: cross-entropy, linear warm-up, then ``schedule`` ("constant" or "cosine").
+    ``optimizer``: ``"adam"`` (AdamW with Nanda et al.'s ``betas``: every coordinate moves by about
+    ``lr`` per step, whatever the size of its gradient) or ``"sgd"`` (heavy-ball SGD with ``momentum``:
+    each coordinate moves in proportion to its gradient). Both decay the weights the decoupled way,
+    ``w ← w − lr·λ·w`` before the step; for SGD that is the gradient of the L2 penalty ``λ‖w‖²/2``.
+    ``weight_decay``: one float, or ``Tensor[n_instances]`` to sweep it across instances in one run.
+    The loss is summed over instances, which stay independent.
     ``best_of``: train k independent initialisations of every instance and keep the one with the lowest
     final training loss (some initialisations settle on a single frequency and learn slowly).
 
@@ -98,6 +113,8 @@ def train_modular(
     seed = validation.non_negative_int("seed", seed)
     warmup_steps = validation.non_negative_int("warmup_steps", warmup_steps)
     schedule = validation.choice("schedule", schedule, ("constant", "cosine"))
+    optimizer = validation.choice("optimizer", optimizer, OPTIMIZERS)
+    momentum = validation.finite_float("momentum", momentum, low=0.0, high=0.999)
     best_of = validation.positive_int("best_of", best_of)
     log_every = max(1, steps // 50) if log_every is None else validation.positive_int("log_every", log_every)
     device = model.E.device
@@ -108,21 +125,24 @@ def train_modular(
     work.reset_parameters(torch.Generator(device=device).manual_seed(derived_seed(seed, INIT_STREAM)))
     train_pairs, train_labels = data.train.to(device), data.train_labels.to(device)
     test_pairs, test_labels = data.test.to(device), data.test_labels.to(device)
-    # Decoupled weight decay by hand, so each instance can have its own: w ← w − lr·λ_i·w, then Adam.
-    optimizer = torch.optim.Adam(work.parameters(), lr=lr, betas=betas)
+    # Decoupled weight decay by hand, so each instance can have its own: w ← w − lr·λ_i·w, then the step.
+    if optimizer == "adam":
+        stepper = torch.optim.Adam(work.parameters(), lr=lr, betas=betas)
+    else:
+        stepper = torch.optim.SGD(work.parameters(), lr=lr, momentum=momentum)
     scale = lr_scale()  # nearly 0 under the untrained control (helpers.runtime.control)
     history: dict[str, list] = {"step": [], "train_loss": [], "test_loss": [], "test_accuracy": []}
     show = progress_enabled() if progress is None else bool(progress)
     with tqdm(total=steps, desc=description, disable=not show, leave=False) as bar:
         for step in range(steps):
             step_lr = lr * scale * lr_factor(step, steps, schedule, warmup_steps)
-            for group in optimizer.param_groups:
+            for group in stepper.param_groups:
                 group["lr"] = step_lr
             loss = work.backward_cross_entropy(train_pairs, train_labels)
             with torch.no_grad():
                 for parameter in work.parameters():
                     parameter.mul_(1 - step_lr * decay.view(-1, *[1] * (parameter.dim() - 1)))
-            optimizer.step()
+            stepper.step()
             if step % log_every == 0 or step == steps - 1:
                 check_finite(loss.detach(), step, lr)
                 test_loss, test_accuracy = evaluate_modular(work, test_pairs, test_labels)
@@ -134,6 +154,8 @@ def train_modular(
                 bar.set_postfix(train=f"{loss.mean().item():.3g}", test=f"{test_loss.mean().item():.3g}", refresh=False)
     candidates, _ = evaluate_modular(work, train_pairs, train_labels)
     check_finite(candidates, steps, lr)
+    _, candidate_accuracy = evaluate_modular(work, test_pairs, test_labels)
+    candidate_embeddings = work.E.detach().view(model.n_instances, best_of, model.p, model.d).cpu().clone()
     chosen = torch.arange(model.n_instances, device=device) * best_of + candidates.view(-1, best_of).argmin(dim=1)
     if best_of > 1:
         with torch.no_grad():
@@ -151,6 +173,8 @@ def train_modular(
             **{key: torch.stack(values)[:, chosen].cpu() for key, values in history.items() if key != "step"},
         },
         candidate_losses=candidates.view(-1, best_of).cpu(),
+        candidate_test_accuracy=candidate_accuracy.view(-1, best_of).cpu(),
+        candidate_embeddings=candidate_embeddings,
         seconds=time.perf_counter() - started,
         options={
             "steps": steps,
@@ -158,6 +182,9 @@ def train_modular(
             "weight_decay": decay.cpu(),
             "seed": seed,
             "betas": betas,
+            "optimizer": optimizer,
+            "momentum": momentum,
+            "schedule": schedule,
             "best_of": best_of,
         },
     )
@@ -176,3 +203,79 @@ def _per_instance_decay(weight_decay: float | Tensor, n_instances: int, device: 
         return decay
     value = validation.finite_float("weight_decay", weight_decay, low=0.0)
     return torch.full((n_instances,), value, device=device)
+
+
+#: How ``bilinear_variant`` changes the bilinear weights: round each of L and R to ``{−c, 0, +c}`` with c
+#: its own mean absolute entry ("own scale": the sign pattern, same scale), round to ``{−1, 0, +1}``
+#: ("integers": the post's rounding, which also moves c to 1), or divide by c without rounding
+#: ("rescaled": the scale alone, the control that separates the two).
+BILINEAR_VARIANTS = ("own scale", "integers", "rescaled")
+
+
+def bilinear_level(model: BilinearMLP) -> Tensor:
+    """c, the mean absolute entry of L and R together, per instance: ``Tensor[n_instances]``."""
+    weights = _bilinear_weights(model)
+    return weights.abs().mean(dim=(1, 2))
+
+
+def level_share(model: BilinearMLP, *, tolerance: float = 0.2) -> Tensor:
+    """The share of bilinear entries (L and R together) within ``tolerance``·c of ±c, with c from
+    ``bilinear_level``: ``Tensor[n_instances]`` in [0, 1]. Near 1 for a sign matrix times one scale;
+    for Gaussian weights about 0.18 (the mass of a half-normal within ±20% of its mean: 2[Φ(0.96) − Φ(0.64)])."""
+    tolerance = validation.finite_float("tolerance", tolerance, low=0.0, low_open=True)
+    weights = _bilinear_weights(model)
+    level = weights.abs().mean(dim=(1, 2), keepdim=True)
+    return ((weights.abs() - level).abs() < tolerance * level).float().mean(dim=(1, 2))
+
+
+def bilinear_variant(model: BilinearMLP, kind: str) -> BilinearMLP:
+    """A copy of ``model`` (on the CPU) whose L and R are changed as ``kind`` says (``BILINEAR_VARIANTS``),
+    each matrix with its own c; E and U are kept."""
+    kind = validation.choice("kind", kind, BILINEAR_VARIANTS)
+    new = {}
+    for name in "LR":
+        weight = getattr(model, name).detach().cpu()  # [n_instances, n_hidden, 2d]
+        c = weight.abs().mean(dim=(1, 2), keepdim=True)
+        if kind == "rescaled":
+            new[name] = weight / c
+        else:
+            unit = c if kind == "own scale" else torch.ones_like(c)
+            new[name] = torch.where(weight.abs() >= unit / 2, unit * weight.sign(), torch.zeros_like(weight))
+    copy = BilinearMLP(model.p, model.d, model.n_hidden, model.n_instances)
+    return copy.set_parameters(E=model.E.detach().cpu(), U=model.U.detach().cpu(), **new)
+
+
+#: A column counts as one frequency when at least this share of its squared norm is at its strongest
+#: frequency, i.e. everything else leaks at most 15%: far from the 1/2 of an equal two-frequency mixture
+#: (a column of a Hadamard-mixed pair), and from the 1/4–3/4 of the unequal mixtures trained models show.
+PURE_COLUMN = 0.85
+
+
+def describe_solutions(model: BilinearMLP) -> dict[str, Tensor]:
+    """What chapter 8 measures on every trained instance, each ``Tensor[n_instances]``:
+
+    - ``"two_frequency_share"``: the share of the embedding's squared norm at its two strongest
+      frequencies (``fourier.strongest_share``): near 1 for a two-frequency Fourier solution;
+    - ``"level_share"`` and ``"level"``: the share of L and R entries within 20% of ±c, and c
+      (``level_share``, ``bilinear_level``): the ±1 signature;
+    - ``"largest_bilinear"``: the largest |entry| of L and R;
+    - ``"purest_column"``: the largest ``fourier.frequency_purity`` of any embedding column (below
+      ``PURE_COLUMN``: every column mixes frequencies);
+    - ``"unmixed_purity"``: the smallest column purity after the best Hadamard unmixer
+      (``fourier.best_hadamard_unmixer``, d a power of 2): at least ``PURE_COLUMN`` for a Hadamard mixture."""
+    bilinear = _bilinear_weights(model)  # [n_instances, 2 n_hidden, 2d]; checks the model
+    E = model.E.detach().cpu()  # [n_instances, p, d]
+    return {
+        "two_frequency_share": fourier.strongest_share(E, 2),
+        "level_share": level_share(model),
+        "level": bilinear_level(model),
+        "largest_bilinear": bilinear.abs().amax(dim=(1, 2)),
+        "purest_column": fourier.frequency_purity(E).amax(dim=1),
+        "unmixed_purity": torch.stack([fourier.best_hadamard_unmixer(e)[1].min() for e in E]),
+    }
+
+
+def _bilinear_weights(model: BilinearMLP) -> Tensor:
+    if not isinstance(model, BilinearMLP):
+        raise TypeError(f"model must be a helpers.models.BilinearMLP, got {type(model).__name__}")
+    return torch.cat([model.L, model.R], dim=1).detach().cpu()  # [n_instances, 2 n_hidden, 2d]

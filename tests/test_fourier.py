@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import pytest
@@ -91,4 +92,72 @@ def test_change_of_basis_keeps_the_composition():
 )
 def test_bad_input_is_named(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
+        call()
+
+
+def test_strongest_share_of_a_two_frequency_embedding():
+    p = 19
+    E = fourier.sparse_solution(p, [2, 5])["E"] @ fourier.hadamard_mixer(4).T  # mixed, still two frequencies
+    torch.testing.assert_close(fourier.strongest_share(E, 2), torch.tensor(1.0), atol=1e-5, rtol=0)
+    torch.testing.assert_close(fourier.strongest_share(E, 1), torch.tensor(0.5), atol=1e-5, rtol=0)
+    random = torch.randn(3, p, 4, generator=torch.Generator().manual_seed(0))
+    assert (fourier.strongest_share(random, 2) < 0.6).all()
+    with pytest.raises(ValueError, match="count"):
+        fourier.strongest_share(E, 10)
+
+
+def test_mix_solution_keeps_the_function_and_the_frobenius_norms():
+    p = 13
+    weights = fourier.sparse_solution(p, [1, 4])
+    mixed = fourier.mix_solution(weights, fourier.hadamard_mixer(4))
+    x = torch.arange(p)
+    pairs = torch.cartesian_prod(x, x)
+
+    def logits(w):
+        inputs = torch.cat([w["E"][pairs[:, 0]], w["E"][pairs[:, 1]]], dim=1)  # [batch, 2d]
+        return ((inputs @ w["L"].T) * (inputs @ w["R"].T)) @ w["U"].T
+
+    torch.testing.assert_close(logits(mixed), logits(weights), atol=1e-4, rtol=1e-4)
+    for name in "ELRU":
+        torch.testing.assert_close(mixed[name].norm(), weights[name].norm(), atol=1e-4, rtol=1e-5)
+    assert mixed["L"].abs().max() == pytest.approx(0.5)  # a one-hot row becomes a row of M, entries ±1/2
+
+
+@pytest.mark.parametrize("p", [23, 59])
+def test_mixing_two_frequencies_gains_between_2_and_4_under_an_entry_bound(p):
+    # The theorem of chapter 8: L and R gain 2 each, E loses at most (1/√2)² and at least 1.
+    mixers = [fourier.hadamard_mixer(4)] + [
+        fourier.hadamard_mixer(4, signs=signs, permutation=order)
+        for signs, order in itertools.islice(fourier.signed_permutations(4), 7, None, 50)
+    ]
+    every_pair = [
+        fourier.bounded_gain(fourier.sparse_solution(p, [k1, k2]), mixers[0])
+        for k1, k2 in itertools.combinations(range(1, (p - 1) // 2 + 1), 2)
+    ]
+    every_mixer = [fourier.bounded_gain(fourier.sparse_solution(p, [2, 7]), M) for M in mixers]
+    gains = torch.tensor(every_pair + every_mixer)
+    assert (gains >= 2 - 1e-4).all() and (gains <= 4 + 1e-4).all()
+
+
+def test_mixing_part_of_three_frequencies_loses_logit_under_an_entry_bound():
+    # The unmixed frequency keeps a one-hot row in L and R (no gain there), while E's largest entry
+    # grows by up to √2: the gain is between 1/2 and 1.
+    p = 31
+    M = torch.block_diag(fourier.hadamard_mixer(4), torch.eye(2))
+    gains = torch.tensor(
+        [fourier.bounded_gain(fourier.sparse_solution(p, list(ks)), M) for ks in [(1, 2, 3), (4, 9, 14), (5, 11, 6)]]
+    )
+    assert (gains >= 0.5 - 1e-4).all() and (gains < 1).all()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: fourier.mix_solution({"E": torch.ones(5, 4)}, torch.eye(4)), "weights"),
+        (lambda: fourier.mix_solution(fourier.sparse_solution(7, [1, 2]), torch.eye(3)), "M must be"),
+        (lambda: fourier.strongest_share(torch.ones(7, 2), 0), "count"),
+    ],
+)
+def test_mixing_bad_input_is_named(call, message):
+    with pytest.raises(ValueError, match=message):
         call()

@@ -1,10 +1,17 @@
 import pytest
 import torch
 
-from helpers import fourier
+from helpers import fourier, modular
 from helpers.data import ModularData, modular_addition
 from helpers.models import BilinearMLP
-from helpers.modular import cross_entropy, train_modular
+from helpers.modular import (
+    bilinear_level,
+    bilinear_variant,
+    cross_entropy,
+    describe_solutions,
+    level_share,
+    train_modular,
+)
 
 
 def test_modular_addition_splits_every_pair_once_and_is_seeded():
@@ -165,3 +172,99 @@ def test_best_hadamard_unmixer_undoes_a_hadamard_mixture():
     unmixer, purity = fourier.best_hadamard_unmixer(mixed)
     torch.testing.assert_close(purity, torch.ones(4), atol=1e-5, rtol=0)
     torch.testing.assert_close(unmixer @ unmixer, torch.eye(4), atol=1e-6, rtol=0)
+
+
+def test_sgd_trains_and_is_another_optimiser():
+    data = modular_addition(11, train_fraction=0.5, seed=0)
+    adam, sgd = BilinearMLP(11, 2, 4), BilinearMLP(11, 2, 4)
+    train_modular(adam, data, steps=20, lr=1e-2, seed=0)
+    result = train_modular(sgd, data, steps=20, lr=1e-2, seed=0, optimizer="sgd", momentum=0.5)
+    assert result.options["optimizer"] == "sgd" and result.options["momentum"] == 0.5
+    assert not torch.allclose(adam.E, sgd.E)
+    with pytest.raises(ValueError, match="optimizer"):
+        train_modular(sgd, data, steps=2, optimizer="lion")
+    with pytest.raises(ValueError, match="momentum"):
+        train_modular(sgd, data, steps=2, optimizer="sgd", momentum=1.0)
+
+
+def test_one_sgd_step_is_decay_then_gradient():
+    # w ← w(1 − lr·λ) − lr·∇L(w): for SGD, decoupled decay is the gradient step of the L2 penalty λ‖w‖²/2.
+    data = modular_addition(7, train_fraction=0.5, seed=0)
+    start = BilinearMLP(7, 2, 4)
+    train_modular(start, data, steps=1, lr=1e-30, seed=4, weight_decay=0.0, optimizer="sgd", warmup_steps=0)
+    start.backward_cross_entropy(data.train, data.train_labels)
+    model = BilinearMLP(7, 2, 4)
+    lr, decay = 0.1, 0.5
+    train_modular(model, data, steps=1, lr=lr, seed=4, weight_decay=decay, optimizer="sgd", warmup_steps=0)
+    for name, parameter in model.named_parameters():
+        before = getattr(start, name)
+        expected = before.detach() * (1 - lr * decay) - lr * before.grad
+        torch.testing.assert_close(parameter.detach(), expected, atol=1e-6, rtol=1e-5, msg=name)
+
+
+def test_best_of_keeps_every_candidate_embedding():
+    data = modular_addition(11, train_fraction=0.5, seed=0)
+    model = BilinearMLP(11, 2, 4, n_instances=2)
+    result = train_modular(model, data, steps=20, lr=1e-2, seed=0, best_of=3)
+    assert result.candidate_embeddings.shape == (2, 3, 11, 2)
+    assert result.candidate_test_accuracy.shape == (2, 3)
+    chosen = result.candidate_losses.argmin(dim=1)
+    for instance in range(2):
+        torch.testing.assert_close(result.candidate_embeddings[instance, chosen[instance]], model.E[instance].detach())
+        assert result.candidate_test_accuracy[instance, chosen[instance]] == result.test_accuracy[instance]
+
+
+def test_level_share_tells_a_sign_matrix_from_gaussian_weights():
+    signs = BilinearMLP(7, 2, 64, n_instances=2)
+    generator = torch.Generator().manual_seed(0)
+    pattern = torch.randint(0, 2, (2, 64, 4), generator=generator) * 2.0 - 1
+    signs.set_parameters(E=signs.E.detach(), L=0.9 * pattern, R=0.9 * pattern.flip(1), U=signs.U.detach())
+    torch.testing.assert_close(level_share(signs), torch.ones(2))
+    torch.testing.assert_close(bilinear_level(signs), torch.full((2,), 0.9))
+    gaussian = BilinearMLP(7, 2, 256, n_instances=2)  # 2·256·4 entries each: 0.185 give or take 0.009
+    assert ((level_share(gaussian) - 0.185).abs() < 0.04).all()
+    with pytest.raises(ValueError, match="tolerance"):
+        level_share(gaussian, tolerance=0.0)
+
+
+def test_bilinear_variants_round_and_rescale():
+    model = BilinearMLP(7, 2, 8, n_instances=2)
+    with torch.no_grad():
+        model.L.mul_(3.0)
+    pairs = torch.cartesian_prod(torch.arange(7), torch.arange(7))
+    c = {name: getattr(model, name).detach().abs().mean(dim=(1, 2)) for name in "LR"}
+    integers = bilinear_variant(model, "integers")
+    assert set(torch.cat([integers.L, integers.R]).unique().tolist()) <= {-1.0, 0.0, 1.0}
+    own = bilinear_variant(model, "own scale")
+    for name in "LR":
+        levels = getattr(own, name).detach().abs()
+        assert ((levels == 0) | torch.isclose(levels, c[name].view(-1, 1, 1).expand_as(levels))).all()
+    rescaled = bilinear_variant(model, "rescaled")  # logits shrink or grow by 1/(c_L c_R), nothing else
+    with torch.no_grad():
+        expected = model(pairs) / (c["L"] * c["R"]).view(-1, 1, 1)
+        torch.testing.assert_close(rescaled(pairs), expected, atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match="kind"):
+        bilinear_variant(model, "halves")
+    with pytest.raises(TypeError, match="BilinearMLP"):
+        level_share("weights")
+
+
+def test_describe_solutions_tells_a_hadamard_mixture_from_the_sparse_solution():
+    p = 17
+    sparse = BilinearMLP(p, 4, 8).set_parameters(**fourier.sparse_solution(p, [2, 5]))
+    mixed = sparse.change_basis(fourier.hadamard_mixer(4))
+    of_sparse, of_mixed = describe_solutions(sparse), describe_solutions(mixed)
+    for described in (of_sparse, of_mixed):
+        torch.testing.assert_close(described["two_frequency_share"], torch.ones(1), atol=1e-5, rtol=0)
+    # mixed: each row of L is a row of M (entries ±1/2) on a's half and 0 on b's (the hand-built L reads
+    # only a, R only b), so c = 1/4 and no entry is near it; every column is half one frequency, half the other
+    torch.testing.assert_close(of_mixed["level"], torch.full((1,), 0.25), atol=1e-5, rtol=0)
+    torch.testing.assert_close(of_mixed["largest_bilinear"], torch.full((1,), 0.5), atol=1e-5, rtol=0)
+    torch.testing.assert_close(of_mixed["purest_column"], torch.full((1,), 0.5), atol=1e-4, rtol=0)
+    torch.testing.assert_close(of_mixed["unmixed_purity"], torch.ones(1), atol=1e-4, rtol=0)
+    # sparse: one-hot rows (c = 1/8, no entry within 20% of it), pure columns that no Hadamard mixer keeps pure
+    assert of_sparse["level_share"].item() == 0.0 and of_mixed["level_share"].item() == 0.0
+    torch.testing.assert_close(of_sparse["purest_column"], torch.ones(1), atol=1e-5, rtol=0)
+    assert of_sparse["unmixed_purity"].item() < modular.PURE_COLUMN
+    untrained = describe_solutions(BilinearMLP(p, 4, 8, n_instances=3))
+    assert (untrained["two_frequency_share"] < 0.6).all() and (untrained["unmixed_purity"] < modular.PURE_COLUMN).all()
