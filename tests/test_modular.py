@@ -202,15 +202,16 @@ def test_one_sgd_step_is_decay_then_gradient():
         torch.testing.assert_close(parameter.detach(), expected, atol=1e-6, rtol=1e-5, msg=name)
 
 
-def test_best_of_keeps_every_candidate_embedding():
+def test_best_of_keeps_every_candidate():
     data = modular_addition(11, train_fraction=0.5, seed=0)
     model = BilinearMLP(11, 2, 4, n_instances=2)
     result = train_modular(model, data, steps=20, lr=1e-2, seed=0, best_of=3)
-    assert result.candidate_embeddings.shape == (2, 3, 11, 2)
+    assert result.candidates.n_instances == 6 and result.candidates.E.device.type == "cpu"
     assert result.candidate_test_accuracy.shape == (2, 3)
     chosen = result.candidate_losses.argmin(dim=1)
     for instance in range(2):
-        torch.testing.assert_close(result.candidate_embeddings[instance, chosen[instance]], model.E[instance].detach())
+        kept = result.candidates.E[instance * 3 + chosen[instance]].detach()
+        torch.testing.assert_close(kept, model.E[instance].detach())
         assert result.candidate_test_accuracy[instance, chosen[instance]] == result.test_accuracy[instance]
 
 
@@ -221,8 +222,9 @@ def test_level_share_tells_a_sign_matrix_from_gaussian_weights():
     signs.set_parameters(E=signs.E.detach(), L=0.9 * pattern, R=0.9 * pattern.flip(1), U=signs.U.detach())
     torch.testing.assert_close(level_share(signs), torch.ones(2))
     torch.testing.assert_close(bilinear_level(signs), torch.full((2,), 0.9))
-    gaussian = BilinearMLP(7, 2, 256, n_instances=2)  # 2·256·4 entries each: 0.185 give or take 0.009
-    assert ((level_share(gaussian) - 0.185).abs() < 0.04).all()
+    gaussian = BilinearMLP(7, 2, 256, n_instances=2)  # 2·256·4 entries each: the share give or take 0.009
+    assert modular.GAUSSIAN_LEVEL_SHARE == pytest.approx(0.1849, abs=1e-4)
+    assert ((level_share(gaussian) - modular.GAUSSIAN_LEVEL_SHARE).abs() < 0.04).all()
     with pytest.raises(ValueError, match="tolerance"):
         level_share(gaussian, tolerance=0.0)
 
