@@ -248,34 +248,75 @@ def feature_sets(
     parts = []
     for kind, size in checked:
         values = torch.rand(n_instances, batch_size, size, generator=generator, device=device)
-        if kind == "independent":
-            parts.append(sparse_from_uniform(values, p, out=values))
-            continue
-        gate = torch.rand(n_instances, batch_size, 1, generator=generator, device=device)
-        if kind == "correlated":
-            parts.append(values * (gate < p))
-        else:  # feature j is present iff the set's draw lands in [j·p, (j+1)·p)
-            which = torch.floor(gate / p.clamp_min(torch.finfo(torch.float32).tiny))
-            parts.append(values * (which == torch.arange(size, device=values.device)))
+        gate = (
+            None
+            if kind == "independent"
+            else torch.rand(n_instances, batch_size, 1, generator=generator, device=device)
+        )
+        parts.append(_set_from_uniform(kind, values, gate, p))
     return torch.cat(parts, dim=2)
+
+
+def _set_from_uniform(kind: str, values: Tensor, gate: Tensor | None, p: Tensor) -> Tensor:
+    """One set's features from uniform draws: ``values [n_instances, batch, size]`` and, except for
+    independent features, one ``gate [n_instances, batch, 1]`` per sample; ``p``: ``[n_instances, 1, 1]``."""
+    if kind == "independent":
+        return sparse_from_uniform(values, p, out=values)
+    if kind == "correlated":
+        return values * (gate < p)
+    # anticorrelated: feature j is present iff the set's draw lands in [j·p, (j+1)·p)
+    which = torch.floor(gate / p.clamp_min(torch.finfo(torch.float32).tiny))
+    return values * (which == torch.arange(values.shape[2], device=values.device))
 
 
 class SetSampler:
     """Batches of ``feature_sets`` for the trainer (the counterpart of ``SparseSampler`` for
-    structured data): every instance draws independently from one generator seeded with ``seed``.
-    ``density``: ``Tensor[n_instances, 1, 1]``."""
+    structured data), with the same common random numbers: instances that differ in their settings
+    share uniform draws, each transformed with its own density, and replicates (``streams[i]``, see
+    ``replicate_index``) use streams of their own, each with a generator seeded from
+    ``(seed, 0, stream)``. ``density``: ``Tensor[n_instances, 1, 1]``."""
 
-    def __init__(self, sets, density: Tensor, *, seed: int, device: torch.device | str | None = None) -> None:
+    def __init__(
+        self,
+        sets,
+        density: Tensor,
+        *,
+        seed: int,
+        streams: Tensor | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
         self.sets = _check_sets(sets)
         self.n_features = sum(size for _, size in self.sets)
-        self.density = density.to(device=device, dtype=torch.float32).reshape(-1)
+        self.density = density.to(device=device, dtype=torch.float32).reshape(-1, 1, 1)
         self.n_instances = self.density.shape[0]
-        self.generator = torch.Generator(device=self.density.device).manual_seed(derived_seed(seed, 0, 0))
-        feature_sets(self.n_instances, 1, self.sets, self.density, device=self.density.device)  # check early
+        feature_sets(self.n_instances, 1, self.sets, self.density.flatten(), device=self.density.device)  # check early
+        self.streams = torch.zeros(self.n_instances, dtype=torch.long) if streams is None else streams.cpu()
+        self.generators = [
+            torch.Generator(device=self.density.device).manual_seed(derived_seed(seed, 0, stream))
+            for stream in range(int(self.streams.max()) + 1)
+        ]
+        self._stream_index = self.streams.to(self.density.device)
+        self._n_gates = sum(kind != "independent" for kind, _ in self.sets)
 
     def sample(self, batch_size: int, *, reuse: bool = False) -> Tensor:
         """``Tensor[n_instances, batch_size, n_features]`` (``reuse`` is accepted for the trainer and ignored)."""
-        return feature_sets(self.n_instances, batch_size, self.sets, self.density, generator=self.generator)
+        width = self.n_features + self._n_gates  # every feature's value, then one gate per set
+        draws = torch.empty(len(self.generators), batch_size, width, device=self.density.device)
+        for stream, generator in enumerate(self.generators):
+            draws[stream].uniform_(generator=generator)
+        u = (
+            torch.index_select(draws, 0, self._stream_index)
+            if len(self.generators) > 1
+            else draws.expand(self.n_instances, -1, -1)
+        )
+        parts, start, gate = [], 0, self.n_features
+        for kind, size in self.sets:
+            values = u[:, :, start : start + size].clone()
+            gates = None if kind == "independent" else u[:, :, gate : gate + 1]
+            gate += kind != "independent"
+            parts.append(_set_from_uniform(kind, values, gates, self.density))
+            start += size
+        return torch.cat(parts, dim=2)
 
 
 @dataclass(frozen=True)

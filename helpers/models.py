@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -145,7 +145,7 @@ class ToyModel(InstanceModel):
     ``ACTIVATIONS``); ``hidden_activation`` is ``None`` (the paper's ReLU-output model) or ``"relu"``
     (the privileged-basis model). ``weights="ternary"`` uses BitNet b1.58's absmean ternary weights and
     ``weights="binary"`` BitNet v1's binary ones (``helpers.bitnet``) on full-precision latent weights,
-    trained with a straight-through gradient.
+    trained with a straight-through gradient; a sequence gives every instance its own kind.
 
     Weights start Xavier-normal for one ``n_hidden × n_features`` matrix, ``std = sqrt(2/(m+n))``,
     whatever the number of instances (the official Colab's Xavier init on a 3-D ``[instances, n, m]``
@@ -161,7 +161,7 @@ class ToyModel(InstanceModel):
         *,
         activation: str = "relu",
         hidden_activation: str | None = None,
-        weights: str = "dense",
+        weights: str | Sequence[str] = "dense",
     ) -> None:
         super().__init__()
         self.n_features = validation.positive_int("n_features", n_features)
@@ -169,18 +169,38 @@ class ToyModel(InstanceModel):
         self.n_instances = validation.positive_int("n_instances", n_instances)
         self.activation = validation.choice("activation", activation, tuple(ACTIVATIONS))
         self.hidden_activation = validation.choice("hidden_activation", hidden_activation, HIDDEN_ACTIVATIONS)
-        self.weights = validation.choice("weights", weights, WEIGHT_KINDS)
+        if isinstance(weights, str):
+            self.weights = validation.choice("weights", weights, WEIGHT_KINDS)
+        else:
+            kinds = tuple(validation.choice("weights", kind, WEIGHT_KINDS) for kind in weights)
+            if len(kinds) != self.n_instances:
+                raise ValueError(
+                    f"weights must be one kind or one per instance ({self.n_instances}), got {len(kinds)} kinds"
+                )
+            self.weights = kinds[0] if len(set(kinds)) == 1 else kinds
         self.weight = nn.Parameter(torch.empty(self.n_instances, self.n_hidden, self.n_features))
         self.b = nn.Parameter(torch.empty(self.n_instances, self.n_features))
         self.reset_parameters()
+
+    @property
+    def weight_kinds(self) -> tuple[str, ...]:
+        """The kind of weights of every instance (``weights`` may give one kind per instance, so that
+        dense and quantised models of one experiment train in one batched loop)."""
+        return (self.weights,) * self.n_instances if isinstance(self.weights, str) else self.weights
 
     @property
     def W(self) -> Tensor:
         """The weights the forward pass uses, ``[n_instances, n_hidden, n_features]``: the latent
         weights, or for ``weights="ternary"`` their absmean ternarisation ``γ · T`` and for
         ``weights="binary"`` their binarisation ``β · Sign(W − α)`` (``helpers.bitnet``), whose gradient
-        passes straight through to the latent weights."""
-        return self.weight if self.weights == "dense" else bitnet.QUANTISERS[self.weights](self.weight)
+        passes straight through to the latent weights. Each instance is quantised on its own."""
+        if isinstance(self.weights, str):
+            return self.weight if self.weights == "dense" else bitnet.QUANTISERS[self.weights](self.weight)
+        W = self.weight
+        for kind in set(self.weights) - {"dense"}:
+            chosen = torch.tensor([k == kind for k in self.weights], device=W.device).view(-1, 1, 1)
+            W = torch.where(chosen, bitnet.QUANTISERS[kind](self.weight), W)
+        return W
 
     @property
     def init_std(self) -> float:
@@ -211,14 +231,24 @@ class ToyModel(InstanceModel):
         return self
 
     def with_instances(self, n_instances: int) -> ToyModel:
-        """A freshly initialised model with the same configuration and ``n_instances`` instances."""
+        """A freshly initialised model with the same configuration and ``n_instances`` instances. With
+        one kind of weights per instance, ``n_instances`` must be a multiple k of this model's, and
+        instance ``i · k + c`` gets instance i's kind (the layout of best-of-k candidates)."""
+        weights = self.weights
+        if not isinstance(weights, str):
+            if n_instances % self.n_instances:
+                raise ValueError(
+                    f"a model with one kind of weights per instance can only grow by a whole factor: "
+                    f"n_instances must be a multiple of {self.n_instances}, got {n_instances}"
+                )
+            weights = tuple(kind for kind in weights for _ in range(n_instances // self.n_instances))
         return ToyModel(
             self.n_features,
             self.n_hidden,
             n_instances,
             activation=self.activation,
             hidden_activation=self.hidden_activation,
-            weights=self.weights,
+            weights=weights,
         ).to(self.weight.device)
 
     def hidden(self, x: Tensor) -> Tensor:

@@ -16,12 +16,13 @@ from tqdm.auto import tqdm
 
 from . import validation
 from .data import SetSampler, SparseSampler, activity_strata, derived_seed, replicate_index
-from .models import InstanceModel
+from .models import WEIGHT_KINDS, InstanceModel
 from .runtime import lr_scale, progress_enabled
 
 SCHEDULES = ("constant", "cosine")
 INITS = ("random", "keep")
 EVALUATIONS = ("sampled", "stratified")
+WEIGHT_CODES = {kind: index for index, kind in enumerate(WEIGHT_KINDS)}
 # Seeds of the initial weights and of the evaluation set, derived from the run's seed; the training
 # data's streams use (seed, 0, stream).
 INIT_STREAM, EVAL_STREAM = 1, 2
@@ -83,7 +84,7 @@ def train(
     importance: float | Tensor = 1.0,
     steps: int,
     batch_size: int = 1024,
-    lr: float = 1e-3,
+    lr: float | Tensor = 1e-3,
     seed: int = 0,
     **options,
 ) -> TrainResult:
@@ -91,6 +92,8 @@ def train(
 
     ``density``: float, ``Tensor[n_instances]`` or ``Tensor[n_instances, n_features]`` in [0, 1].
     ``importance``: float, ``Tensor[n_features]`` or ``Tensor[n_instances, n_features]``, ≥ 0.
+    ``lr``: float, or ``Tensor[n_instances]`` to give every instance its own learning rate in one run
+    (AdamW's step is proportional to the learning rate, so each instance's step is rescaled).
     The loss is the importance-weighted squared error, mean over batch and features per instance,
     summed over instances; nothing couples instances, so each trains as if alone.
 
@@ -122,7 +125,8 @@ def train(
     opts = {**OPTIONS, **options}
     steps = validation.positive_int("steps", steps)
     batch_size = validation.positive_int("batch_size", batch_size)
-    lr = validation.finite_float("lr", lr, low=0.0, low_open=True)
+    lr_given = lr
+    lr, lr_ratio = _learning_rates(lr, model.n_instances)
     seed = validation.non_negative_int("seed", seed)
     weight_decay = validation.finite_float("weight_decay", opts["weight_decay"], low=0.0)
     schedule = validation.choice("schedule", opts["schedule"], SCHEDULES)
@@ -153,9 +157,19 @@ def train(
     work = model if best_of == 1 else model.with_instances(n_instances * best_of)
     density_t = density_t.repeat_interleave(best_of, dim=0)
     importance_t = importance_t.repeat_interleave(best_of, dim=0)
+    if lr_ratio is not None:  # each instance's step relative to the largest learning rate's
+        lr_ratio = lr_ratio.to(device).repeat_interleave(best_of)
     importance_arg: Tensor | float = importance_t
     if bool((importance_t == importance_t.flatten()[0]).all()):
         importance_arg = float(importance_t.flatten()[0])
+
+    # Instances that differ only in their kind of weights or learning rate are not replicates: they
+    # share data streams (common random numbers), as instances with different densities do.
+    kinds = getattr(work, "weight_kinds", None)
+    differences = [] if kinds is None else [torch.tensor([WEIGHT_CODES[k] for k in kinds], dtype=torch.float64)]
+    if lr_ratio is not None:
+        differences.append(lr_ratio.cpu().double())
+    streams = replicate_index(density_t, importance_t, *differences)
 
     if init == "random":
         init_generator = torch.Generator(device=device).manual_seed(derived_seed(seed, INIT_STREAM))
@@ -167,7 +181,7 @@ def train(
             density_t,
             n_features,
             seed=seed,
-            streams=replicate_index(density_t, importance_t),
+            streams=streams,
             device=device,
             signed=signed,
         )
@@ -179,7 +193,7 @@ def train(
             raise ValueError(f"feature_sets draw values in [0, 1); {type(model).__name__} needs signed inputs")
         if density_t.shape[2] != 1:
             raise ValueError("with feature_sets, density must be a float or a Tensor[n_instances] (one per instance)")
-        sampler = SetSampler(sets, density_t, seed=seed, device=device)
+        sampler = SetSampler(sets, density_t, seed=seed, streams=streams, device=device)
         evaluation = SetSampler(sets, density_t, seed=derived_seed(seed, EVAL_STREAM), device=device)
         if sampler.n_features != n_features:
             raise ValueError(
@@ -212,7 +226,10 @@ def train(
             log_now = step % log_every == 0 or step == steps - 1 or checkpoint_now
             x = sampler.sample(batch_size, reuse=True)
             loss = work.backward_loss(x, importance_arg, need_loss=log_now)
-            optimizer.step()
+            if lr_ratio is None:
+                optimizer.step()
+            else:
+                scaled_step(optimizer, lr_ratio)
             if checkpoint_now:
                 recorded.append((step, work.W.detach().clone(), work.b.detach().clone(), loss))
             if log_now:
@@ -239,7 +256,7 @@ def train(
         candidate_losses=candidate.cpu(),
         seconds=time.perf_counter() - started,
         loop_seconds=loop_seconds,
-        options={"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, **opts},
+        options={"steps": steps, "batch_size": batch_size, "lr": lr_given, "seed": seed, **opts},
         checkpoints=None
         if not recorded
         else {
@@ -249,6 +266,35 @@ def train(
             "loss": torch.stack([r[3][chosen] for r in recorded]).cpu(),
         },
     )
+
+
+def _learning_rates(lr: float | Tensor, n_instances: int) -> tuple[float, Tensor | None]:
+    """The largest learning rate, and each instance's ratio to it (None when all are equal)."""
+    if not isinstance(lr, Tensor):
+        return validation.finite_float("lr", lr, low=0.0, low_open=True), None
+    rates = lr.detach().cpu().double().flatten()
+    if rates.numel() == 1:
+        return validation.finite_float("lr", rates.item(), low=0.0, low_open=True), None
+    if rates.shape != (n_instances,) or not bool(torch.isfinite(rates).all()) or bool((rates <= 0).any()):
+        raise ValueError(
+            f"lr must be a float > 0 or a Tensor[n_instances] = [{n_instances}] of them, got {lr.tolist()}"
+        )
+    largest = rates.max().item()
+    return largest, None if bool((rates == largest).all()) else (rates / largest).float()
+
+
+def scaled_step(optimizer: torch.optim.Optimizer, ratio: Tensor) -> None:
+    """One optimiser step in which instance i moves ``ratio[i]`` times as far: for AdamW, whose step
+    (decoupled weight decay included) is proportional to the learning rate and whose moment
+    estimates do not depend on it, that is the step with learning rate ``ratio[i] · lr``. Every
+    parameter's first axis is the instance axis."""
+    parameters = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    before = [p.detach().clone() for p in parameters]
+    optimizer.step()
+    with torch.no_grad():
+        for parameter, old in zip(parameters, before, strict=True):
+            shape = (-1,) + (1,) * (parameter.dim() - 1)
+            parameter.sub_(old).mul_(ratio.view(shape)).add_(old)
 
 
 def evaluate(

@@ -180,3 +180,14 @@ def test_activity_strata_cover_every_pattern_with_its_probability():
     assert probability[1, 1::2].sum() == 0  # a feature of density 0 is never present
     with pytest.raises(ValueError, match="n_features = 13"):
         helpers.data.activity_strata(torch.full((1, 1, 1), 0.1), 13, 4, seed=0)
+
+
+def test_set_sampler_shares_draws_across_settings_but_not_across_replicates():
+    density = torch.tensor([0.5, 1.0, 1.0])  # instance 2 replicates instance 1
+    streams = helpers.data.replicate_index(density.view(-1, 1, 1))
+    sampler = helpers.data.SetSampler([("correlated", 3)], density, seed=0, streams=streams)
+    x = sampler.sample(2000)
+    present = x[0] > 0  # where instance 0's set is on, instance 1 (density 1) has the same values
+    torch.testing.assert_close(x[0][present], x[1][present])
+    assert not torch.equal(x[1], x[2])  # a replicate draws its own
+    assert abs((x[0, :, 0] > 0).float().mean().item() - 0.5) < 0.05

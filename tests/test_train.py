@@ -206,3 +206,39 @@ def test_stratified_evaluation_measures_rare_collisions_precisely():
     assert ((losses["stratified"] / exact - 1).abs() < 0.05).all()
     with pytest.raises(ValueError, match="stratified"):
         helpers.train(small_model(), density=0.1, steps=1, feature_sets=[("correlated", 5)], evaluation="stratified")
+
+
+def test_per_instance_learning_rates_match_separate_runs():
+    # Different densities keep the instances on one data stream, so each sees what it would see alone.
+    W = torch.randn(2, 3, 6, generator=torch.Generator().manual_seed(5)) * 0.4
+    density = torch.tensor([0.3, 0.2])
+    together = helpers.ToyModel(6, 3, 2).set_parameters(W)
+    helpers.train(together, density=density, steps=40, lr=torch.tensor([1e-2, 1e-3]), init="keep", progress=False)
+    for i, lr in enumerate((1e-2, 1e-3)):
+        alone = helpers.ToyModel(6, 3, 1).set_parameters(W[i : i + 1])
+        helpers.train(alone, density=float(density[i]), steps=40, lr=lr, init="keep", progress=False)
+        torch.testing.assert_close(together.W[i : i + 1], alone.W, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match=r"lr must be a float > 0 or a Tensor\[n_instances\]"):
+        helpers.train(together, density=0.1, steps=1, lr=torch.tensor([1e-2, 0.0]))
+    with pytest.raises(ValueError, match="lr must be"):
+        helpers.train(together, density=0.1, steps=1, lr=torch.tensor([1e-2, 1e-2, 1e-2]))
+
+
+def test_one_kind_of_weights_per_instance_trains_like_separate_models():
+    kinds = ("dense", "ternary", "binary")
+    W = torch.randn(3, 3, 6, generator=torch.Generator().manual_seed(6)) * 0.4
+    density = torch.tensor([0.3, 0.2, 0.1])
+    mixed = helpers.ToyModel(6, 3, 3, weights=kinds).set_parameters(W)
+    assert mixed.weight_kinds == kinds
+    helpers.train(mixed, density=density, steps=30, lr=1e-2, init="keep", progress=False)
+    for i, kind in enumerate(kinds):
+        alone = helpers.ToyModel(6, 3, 1, weights=kind).set_parameters(W[i : i + 1])
+        helpers.train(alone, density=float(density[i]), steps=30, lr=1e-2, init="keep", progress=False)
+        torch.testing.assert_close(mixed.W[i : i + 1], alone.W, rtol=1e-4, atol=1e-6)
+    grown = mixed.with_instances(6)  # best-of-2 layout: candidate c of instance i is instance 2i + c
+    assert grown.weight_kinds == ("dense", "dense", "ternary", "ternary", "binary", "binary")
+    assert helpers.ToyModel(6, 3, 2, weights=("ternary", "ternary")).weights == "ternary"
+    with pytest.raises(ValueError, match="one kind or one per instance"):
+        helpers.ToyModel(6, 3, 2, weights=("dense",))
+    with pytest.raises(ValueError, match="multiple of 3"):
+        mixed.with_instances(4)
