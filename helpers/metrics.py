@@ -282,6 +282,31 @@ def represented_features(model, *, threshold: float = REPRESENTED_RESPONSE) -> T
     return (feature_response(model) >= threshold).sum(dim=-1)
 
 
+#: A represented feature counts as sharing its direction when ``shared_direction`` (among represented
+#: features) reaches this: below the shared geometries of unit features (an antipodal pair gives 1, a
+#: triangle 1/2, a tetrahedron 1/3) and above the small overlap a dedicated feature keeps from
+#: training. The same 1/4 as ``feature_phase``'s ``min_superposition``.
+SHARED_OVERLAP = 0.25
+#: A feature has an antipodal partner when some other represented feature has cosine below this.
+ANTIPODAL_COSINE = -0.9
+
+
+def represented_geometry(model, *, threshold: float = REPRESENTED_RESPONSE) -> dict[str, Tensor]:
+    """Which features a reconstruction model represents and how, measured without trusting weight
+    norms (valid for quantised or rescaled weights): ``"represented"`` (``feature_response ≥
+    threshold``), ``"shared"`` (represented, and ``shared_direction`` among represented features
+    ``≥ SHARED_OVERLAP``) and ``"antipodal"`` (shared, with a represented partner at cosine below
+    ``ANTIPODAL_COSINE``), each a bool ``Tensor[n_instances, n_features]`` on the CPU. ``model`` needs
+    ``W`` (``[n_instances, n_hidden, n_features]``) besides what ``feature_response`` needs."""
+    if not 0.0 < float(threshold) <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
+    represented = feature_response(model) >= threshold
+    W = model.W.detach().float().cpu()
+    shared = represented & (shared_direction(W, represented) >= SHARED_OVERLAP)
+    antipodal = shared & (antipodal_partner_cosine(W, represented) < ANTIPODAL_COSINE)
+    return {"represented": represented, "shared": shared, "antipodal": antipodal}
+
+
 def absolute_value_error(model, *, n_values: int = 200) -> Tensor:
     """How well each feature's absolute value is computed (``helpers.AbsValueModel``): for the inputs
     with feature i alone present, at ``n_values`` values v evenly spaced in [−1, 1], the squared error

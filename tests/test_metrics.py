@@ -260,3 +260,15 @@ def test_feature_phase_by_response_counts_a_parallel_partner_whose_cosine_rounds
     assert helpers.metrics.feature_cosines(W)[0, 1, 0] > 1.0
     represented = torch.tensor([[True, True]])
     assert helpers.metrics.feature_phase(W, represented=represented).item() == helpers.metrics.OTHER_PHASE
+
+
+def test_represented_geometry_counts_pairs_without_trusting_norms():
+    # an antipodal pair, a feature of its own and an ignored one, told apart by their responses
+    W = torch.tensor([[[2.0, -2.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0]]])
+    model = helpers.ToyModel(4, 2, 1, activation="linear").set_parameters(W / 2)
+    geometry = helpers.metrics.represented_geometry(model)
+    assert geometry["represented"].tolist() == [[True, True, True, False]]
+    assert geometry["shared"].tolist() == [[True, True, False, False]]
+    assert geometry["antipodal"].tolist() == [[True, True, False, False]]
+    with pytest.raises(ValueError, match="threshold"):
+        helpers.metrics.represented_geometry(model, threshold=0.0)
