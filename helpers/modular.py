@@ -1,5 +1,6 @@
 """Full-batch training of the bilinear model on (a + b) mod p with cross-entropy and AdamW or SGD with
-decoupled weight decay (chapter 8).
+decoupled weight decay, and what chapter 8 measures on the trained weights (the ±c share of the bilinear
+layer, rounding and its controls, Hadamard mixtures).
 
 Separate from ``helpers.train`` (which streams fresh sparse batches for reconstruction), but seeded the
 same way and with the same progress bar."""
@@ -99,7 +100,8 @@ def train_modular(
     ``weight_decay``: one float, or ``Tensor[n_instances]`` to sweep it across instances in one run.
     The loss is summed over instances, which stay independent.
     ``best_of``: train k independent initialisations of every instance and keep the one with the lowest
-    final training loss (some initialisations settle on a single frequency and learn slowly).
+    final training loss (some initialisations stall, with one frequency dominating the embedding; chapter 8
+    counts them). ``best_of_groups`` does the same selection by hand, for runs that mix settings.
 
     The model's weights are replaced by the trained ones. Raises ``FloatingPointError`` if the loss
     becomes non-finite."""
@@ -282,6 +284,30 @@ def describe_solutions(model: BilinearMLP) -> dict[str, Tensor]:
         "purest_column": fourier.frequency_purity(E).amax(dim=1),
         "unmixed_purity": torch.stack([fourier.best_hadamard_unmixer(e)[1].min() for e in E]),
     }
+
+
+def instances(model: BilinearMLP, index: Tensor | list[int] | slice) -> BilinearMLP:
+    """A copy of some of ``model``'s instances, on the CPU: ``index`` selects along the instance axis (a
+    list or 1-D tensor of positions, or a slice), as in ``model.E[index]``."""
+    if not isinstance(model, BilinearMLP):
+        raise TypeError(f"model must be a helpers.models.BilinearMLP, got {type(model).__name__}")
+    if isinstance(index, slice):
+        index = torch.arange(model.n_instances)[index]
+    index = torch.as_tensor(index, dtype=torch.long).flatten()
+    if index.numel() == 0 or bool((index < 0).any()) or bool((index >= model.n_instances).any()):
+        raise ValueError(f"index must pick at least one of the {model.n_instances} instances, got {index.tolist()}")
+    weights = {name: getattr(model, name).detach().cpu()[index] for name in "ELRU"}
+    return BilinearMLP(model.p, model.d, model.n_hidden, len(index)).set_parameters(**weights)
+
+
+def best_of_groups(losses: Tensor, group: int) -> Tensor:
+    """Best-of-k by hand: ``losses``: ``Tensor[n_groups · group]``, consecutive runs of ``group`` fits
+    belonging to one model. Returns the position of the lowest loss in each run, ``Tensor[n_groups]``
+    (as ``train_modular(best_of=group)`` would keep)."""
+    group = validation.positive_int("group", group)
+    if not isinstance(losses, Tensor) or losses.dim() != 1 or losses.numel() % group:
+        raise ValueError(f"losses must be a 1-D tensor whose length is a multiple of group = {group}")
+    return torch.arange(losses.numel() // group) * group + losses.view(-1, group).argmin(dim=1).cpu()
 
 
 def _bilinear_weights(model: BilinearMLP) -> Tensor:

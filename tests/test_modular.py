@@ -270,3 +270,17 @@ def test_describe_solutions_tells_a_hadamard_mixture_from_the_sparse_solution():
     assert of_sparse["unmixed_purity"].item() < modular.PURE_COLUMN
     untrained = describe_solutions(BilinearMLP(p, 4, 8, n_instances=3))
     assert (untrained["two_frequency_share"] < 0.6).all() and (untrained["unmixed_purity"] < modular.PURE_COLUMN).all()
+
+
+def test_instances_and_best_of_groups_pick_what_train_modular_keeps():
+    data = modular_addition(11, train_fraction=0.5, seed=0)
+    kept = BilinearMLP(11, 2, 4, n_instances=2)
+    result = train_modular(kept, data, steps=20, lr=1e-2, seed=0, best_of=3)
+    chosen = modular.best_of_groups(result.candidate_losses.flatten(), 3)
+    assert chosen.shape == (2,)
+    torch.testing.assert_close(modular.instances(result.candidates, chosen).E, kept.E.detach())
+    assert modular.instances(result.candidates, slice(0, 3)).n_instances == 3
+    with pytest.raises(ValueError, match="index"):
+        modular.instances(kept, [5])
+    with pytest.raises(ValueError, match="group"):
+        modular.best_of_groups(torch.ones(5), 3)
