@@ -6,18 +6,24 @@
 Each (notebook, seed) runs in a fresh kernel with ``SUPERPOSITION_CLAIMS=report``, so a claim that does
 not hold prints ``✘`` and the chapter goes on; a cell that raises is reported and the rest still run.
 Prints one line per claim (``✔``/``✘``) and a summary per run; ``--out DIR`` also keeps the executed
-notebooks."""
+notebooks, and ``--csv FILE`` merges each run's claims into a results file (``helpers.claims.RESULT_COLUMNS``;
+rows of the same chapter and run are replaced), written after every run so that a long sweep keeps what
+it has measured. benchmarks/claims_seeds.py and benchmarks/claims_control.py write the book's files."""
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from helpers import claims as claims_module
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKS = ("✔ ", "✘ ")
@@ -36,7 +42,36 @@ def outcomes(notebook) -> tuple[list[tuple[int, str]], list[str]]:
     return claims, errors
 
 
-def run(path: Path, seed: int, control: str, out: Path | None) -> tuple[int, int, float]:
+def records(notebook) -> list[claims_module.ClaimRecord]:
+    """The structured claims an executed notebook recorded (see ``helpers.claims.record_html``)."""
+    found = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            record = claims_module.parse_record_html(str(output.get("data", {}).get("text/html", "")))
+            if record is not None:
+                found.append(record)
+    return found
+
+
+def commit() -> str:
+    """The checked-out commit, marked ``-dirty`` when tracked files differ from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True)
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def merge_results(csv_path: Path, chapter: str, run_name: str, found: list[claims_module.ClaimRecord]) -> None:
+    """Replace the rows of (chapter, run) in ``csv_path`` with ``found``."""
+    kept = [row for row in claims_module.read_results(csv_path) if (row["chapter"], row["run"]) != (chapter, run_name)]
+    stamp = {"commit": commit(), "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat()}
+    new = [
+        {"chapter": chapter, "claim": r.statement, "kind": r.kind, "run": run_name, "holds": int(r.holds), **stamp}
+        for r in found
+    ]
+    claims_module.write_results(csv_path, kept + new)
+
+
+def run(path: Path, seed: int, control: str, out: Path | None, csv_path: Path | None = None) -> tuple[int, int, float]:
     os.environ.update(
         SUPERPOSITION_SEED=str(seed),
         SUPERPOSITION_CONTROL=control,
@@ -57,6 +92,12 @@ def run(path: Path, seed: int, control: str, out: Path | None) -> tuple[int, int
         print(f"   [{index:2d}] {line}")
     for error in errors:
         print(f"   ERROR {error}")
+    if csv_path is not None:
+        found = records(notebook)
+        if errors or not found:
+            print(f"   not written to {csv_path}: the run raised or recorded no claims")
+        else:
+            merge_results(csv_path, path.stem, str(seed) if control == "none" else control, found)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, out / f"{path.stem}.seed{seed}.{control}.ipynb")
@@ -70,10 +111,11 @@ def main() -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--control", default="none", choices=["none", "untrained"])
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--csv", type=Path, default=None, help="merge every run's claims into this results file")
     args = parser.parse_args()
     for path in args.notebooks:
         for seed in args.seeds:
-            run(path.resolve(), seed, args.control, args.out)
+            run(path.resolve(), seed, args.control, args.out, args.csv)
     return 0
 
 

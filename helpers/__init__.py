@@ -3,7 +3,7 @@
 Every notebook imports this package for data, models, training, metrics, theory and plots. The names
 below form the public API that the book's design fixes; the submodules hold the rest."""
 
-from . import bitnet, book, checks, criteria, dynamics, fourier, metrics, modular, plotting, published, theory
+from . import bitnet, checks, claims, criteria, dynamics, fourier, metrics, modular, plotting, published, theory
 from .data import ModularData, SparseSampler, feature_sets, modular_addition, sparse_features
 from .metrics import (
     antipodal_partner_cosine,
@@ -36,8 +36,8 @@ __all__ = [
     "antipodal_partner_cosine",
     "base_seed",
     "bitnet",
-    "book",
     "checks",
+    "claims",
     "criteria",
     "cross_entropy",
     "default_device",

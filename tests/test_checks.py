@@ -1,9 +1,7 @@
-import pytest
 import torch
 
 import helpers
 from helpers import checks, metrics
-from helpers.book import ClaimFailed, claim
 
 
 def reference_dimensionality(W):
@@ -51,13 +49,6 @@ def test_a_crashing_solution_is_reported_not_raised():
         raise RuntimeError("boom")
 
     assert "RuntimeError" in checks.check_feature_dimensionality(crashes)
-
-
-def test_claim_prints_when_it_holds_and_raises_with_the_numbers_when_not(capsys):
-    claim("two is less than three", 2 < 3, value=torch.tensor(2.0), values=torch.tensor([1.0, 2.5]))
-    assert capsys.readouterr().out.strip() == "✔ two is less than three  [value = 2, values = [1, 2.5]]"
-    with pytest.raises(ClaimFailed, match=r"claim does not hold: D\* is 1  \[D_star = 0.8\]"):
-        claim("D* is 1", False, D_star=0.8)
 
 
 def test_phase_check_accepts_the_closed_form_and_rejects_wrong_ones():
@@ -131,12 +122,6 @@ def test_neuron_monosemanticity_check():
     assert checks.check_neuron_monosemanticity(correct).startswith("✔ correct")
     assert checks.check_neuron_monosemanticity(squared_share).startswith("✘")
     assert checks.check_neuron_monosemanticity(per_feature).startswith("✘")
-
-
-def test_glue_returns_nothing_so_cells_show_no_stray_output():
-    from helpers.book import glue
-
-    assert glue("a_number", torch.tensor(2.5)) is None
 
 
 def test_check_feature_response():
@@ -216,19 +201,3 @@ def test_check_abs_value_model_accepts_the_construction_and_names_what_is_wrong(
     assert "output 1" in checks.check_abs_value_model(leaky)
     assert "one instance" in checks.check_abs_value_model(helpers.AbsValueModel(3, 6, n_instances=2))
     assert "AbsValueModel" in checks.check_abs_value_model(helpers.ToyModel(3, 6))
-
-
-def test_claim_in_report_mode_prints_a_failure_and_goes_on(monkeypatch, capsys):
-    monkeypatch.setenv("SUPERPOSITION_CLAIMS", "report")
-    claim("D* is 1", False, D_star=0.8)
-    assert capsys.readouterr().out.strip() == "✘ D* is 1  [D_star = 0.8]"
-    monkeypatch.setenv("SUPERPOSITION_CLAIMS", "ignore")
-    with pytest.raises(ValueError, match="SUPERPOSITION_CLAIMS"):
-        claim("D* is 1", True)
-
-
-def test_a_demonstration_is_labelled_and_kind_is_checked(capsys):
-    claim("E[x] = p/2", True, kind="demonstration")
-    assert capsys.readouterr().out.strip() == "✔ (demonstration) E[x] = p/2"
-    with pytest.raises(ValueError, match="kind must be one of"):
-        claim("E[x] = p/2", True, kind="theorem")

@@ -1,0 +1,159 @@
+"""The report page "What this book checks", built from the claims the build just ran.
+
+Every ``helpers.claims.claim`` call leaves an invisible element in its notebook's output (see
+``helpers.claims.record_html``). While the chapters are read, this extension collects those elements from
+each chapter's doctree; when the pages are written, it replaces the ``{claims-report}`` directive on the
+report page with one table per chapter: statement (linked to its place in the chapter), kind, measured
+values, expected value and tolerance, source, whether it held in this build, its pass rate over the
+committed seed runs (``book/data/claims_seeds.csv``) and whether it held with untrained models
+(``book/data/claims_control.csv``). Nothing on the page is typed by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+from helpers import claims
+
+SEEDS_FILE = "book/data/claims_seeds.csv"
+CONTROL_FILE = "book/data/claims_control.csv"
+
+
+class claims_report_node(nodes.General, nodes.Element):
+    """Where the report's tables go; filled in when the pages are written."""
+
+
+class ClaimsReportDirective(SphinxDirective):
+    def run(self) -> list[nodes.Node]:
+        self.env.claims_report_docs = getattr(self.env, "claims_report_docs", set()) | {self.env.docname}
+        return [claims_report_node()]
+
+
+def _collect(app, doctree: nodes.document) -> None:
+    env = app.env
+    found = []
+    for raw in doctree.findall(nodes.raw):
+        record = claims.parse_record_html(raw.astext())
+        if record is not None:
+            found.append(record)
+    if not hasattr(env, "claim_records"):
+        env.claim_records = {}
+    if found:
+        env.claim_records[env.docname] = found
+    else:
+        env.claim_records.pop(env.docname, None)
+
+
+def _purge(app, env, docname: str) -> None:
+    getattr(env, "claim_records", {}).pop(docname, None)
+    getattr(env, "claims_report_docs", set()).discard(docname)
+
+
+def _merge(app, env, docnames, other) -> None:
+    env.claim_records = {**getattr(env, "claim_records", {}), **getattr(other, "claim_records", {})}
+    env.claims_report_docs = getattr(env, "claims_report_docs", set()) | getattr(other, "claims_report_docs", set())
+
+
+def _always_rewrite_report(app, env, added, changed, removed) -> list[str]:
+    # The report depends on every chapter: write it again whenever anything was read.
+    return sorted(getattr(env, "claims_report_docs", set()))
+
+
+def _text(value: str) -> nodes.paragraph:
+    return nodes.paragraph(text=value)
+
+
+def _table(headers: list[str], rows: list[list[nodes.Node]], widths: list[int]) -> nodes.table:
+    table = nodes.table(classes=["claims-report"])
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    group.extend(nodes.colspec(colwidth=width) for width in widths)
+    head = nodes.thead()
+    head += nodes.row("", *[nodes.entry("", _text(header)) for header in headers])
+    group += head
+    body = nodes.tbody()
+    for cells in rows:
+        body += nodes.row("", *[nodes.entry("", cell) for cell in cells])
+    group += body
+    return table
+
+
+def _evidence(record: claims.ClaimRecord) -> str:
+    measured = "; ".join(f"{name} = {value}" for name, value in record.measured.items())
+    return measured or "—"
+
+
+def _expected(record: claims.ClaimRecord) -> str:
+    if record.expected is None:
+        return "—"
+    return record.expected + (f" ({record.tolerance})" if record.tolerance else "")
+
+
+def _chapter_section(app, fromdocname: str, docname: str, records, seeds, control) -> list[nodes.Node]:
+    chapter = Path(docname).name
+    title = app.env.titles[docname].astext() if docname in app.env.titles else chapter
+    rows = []
+    for record in records:
+        link = nodes.reference(
+            "", record.statement, refuri=f"{app.builder.get_relative_uri(fromdocname, docname)}#{record.anchor}"
+        )
+        seed_rate = claims.pass_rate(seeds, chapter, record.statement)
+        untrained = claims.pass_rate(control, chapter, record.statement, run="untrained")
+        rows.append(
+            [
+                nodes.paragraph("", "", link),
+                _text(record.kind),
+                _text(_evidence(record)),
+                _text(_expected(record)),
+                _text(record.source or "—"),
+                _text("✔" if record.holds else "✘"),
+                _text(claims.describe_rate(seed_rate)),
+                _text(claims.describe_rate(untrained, held="holds", failed="fails")),
+            ]
+        )
+    findings = [r for r in records if r.kind == "finding"]
+    held_untrained = [r for r in findings if claims.pass_rate(control, chapter, r.statement, run="untrained")[0]]
+    summary = (
+        f"{len(records)} claims: {len(findings)} findings and {len(records) - len(findings)} demonstrations; "
+        f"{sum(r.holds for r in records)} held in this build. Findings that still hold with untrained models: "
+        f"{len(held_untrained)}."
+    )
+    section = nodes.section(ids=[f"report-{chapter}"])
+    section += nodes.title(text=title)
+    section += _text(summary)
+    headers = ["claim", "kind", "measured", "expected", "source", "this build", "seeds", "untrained"]
+    section += _table(headers, rows, [30, 8, 22, 8, 14, 5, 7, 6])
+    return [section]
+
+
+def _fill(app, doctree: nodes.document, fromdocname: str) -> None:
+    placeholders = list(doctree.findall(claims_report_node))
+    if not placeholders:
+        return
+    source_dir = Path(app.srcdir)
+    seeds = claims.read_results(source_dir / SEEDS_FILE)
+    control = claims.read_results(source_dir / CONTROL_FILE)
+    records = getattr(app.env, "claim_records", {})
+    content: list[nodes.Node] = [
+        _text(claims.describe_measurements(seeds, "seed runs")),
+        _text(claims.describe_measurements(control, "control runs")),
+    ]
+    for docname in sorted(records):
+        content += _chapter_section(app, fromdocname, docname, records[docname], seeds, control)
+    for placeholder in placeholders:
+        placeholder.replace_self(content)
+
+
+def setup(app) -> dict[str, Any]:
+    app.add_node(claims_report_node)
+    app.add_directive("claims-report", ClaimsReportDirective)
+    app.connect("doctree-read", _collect)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("env-get-outdated", _always_rewrite_report)
+    app.connect("doctree-resolved", _fill)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

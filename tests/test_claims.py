@@ -1,0 +1,81 @@
+import pytest
+import torch
+
+from helpers import claims
+from helpers.claims import ClaimFailed, claim
+
+
+@pytest.fixture(autouse=True)
+def no_recorded_claims():
+    claims.clear_records()
+    yield
+    claims.clear_records()
+
+
+def test_claim_prints_when_it_holds_and_raises_with_the_numbers_when_not(capsys):
+    claim("two is less than three", 2 < 3, value=torch.tensor(2.0), values=torch.tensor([1.0, 2.5]))
+    assert capsys.readouterr().out.strip() == "✔ two is less than three  [value = 2, values = [1, 2.5]]"
+    with pytest.raises(ClaimFailed, match=r"claim does not hold: D\* is 1  \[D_star = 0.8\]"):
+        claim("D* is 1", False, D_star=0.8)
+
+
+def test_glue_returns_nothing_so_cells_show_no_stray_output():
+    from helpers.claims import glue
+
+    assert glue("a_number", torch.tensor(2.5)) is None
+
+
+def test_claim_in_report_mode_prints_a_failure_and_goes_on(monkeypatch, capsys):
+    monkeypatch.setenv("SUPERPOSITION_CLAIMS", "report")
+    claim("D* is 1", False, D_star=0.8)
+    assert capsys.readouterr().out.strip() == "✘ D* is 1  [D_star = 0.8]"
+    monkeypatch.setenv("SUPERPOSITION_CLAIMS", "ignore")
+    with pytest.raises(ValueError, match="SUPERPOSITION_CLAIMS"):
+        claim("D* is 1", True)
+
+
+def test_a_demonstration_is_labelled_and_kind_is_checked(capsys):
+    claim("E[x] = p/2", True, kind="demonstration")
+    assert capsys.readouterr().out.strip() == "✔ (demonstration) E[x] = p/2"
+    with pytest.raises(ValueError, match="kind must be one of"):
+        claim("E[x] = p/2", True, kind="theorem")
+
+
+def test_a_claim_is_recorded_with_its_evidence():
+    claim(
+        "D* is 1",
+        True,
+        source="TMS §3, uniform importance",
+        expected=1.0,
+        tolerance="±0.05",
+        D_star=torch.tensor(0.98),
+    )
+    claim("E[x] = p/2", True, kind="demonstration")
+    first, second = claims.records()
+    assert (first.index, first.statement, first.kind, first.holds) == (0, "D* is 1", "finding", True)
+    assert first.measured == {"D_star": "0.98"} and first.expected == "1" and first.tolerance == "±0.05"
+    assert first.source == "TMS §3, uniform importance" and first.anchor == "claim-0"
+    assert (second.index, second.kind, second.source) == (1, "demonstration", None)
+
+
+def test_a_failed_claim_is_recorded_as_failed_in_report_mode(monkeypatch):
+    monkeypatch.setenv("SUPERPOSITION_CLAIMS", "report")
+    claim("D* is 1", False, D_star=0.8)
+    assert claims.records()[0].holds is False
+
+
+def test_a_record_survives_its_html_element():
+    claim('a "quoted" <claim> & more', True, source="closed form", values=torch.tensor([1.0, 2.0]))
+    record = claims.records()[0]
+    element = claims.record_html(record)
+    assert element.startswith('<span class="claim-record" id="claim-0"') and "<claim>" not in element
+    assert claims.parse_record_html(element) == record
+    assert claims.parse_record_html("<p>no claim here</p>") is None
+
+
+def test_bad_claims_are_refused_with_the_parameter_named():
+    with pytest.raises(ValueError, match="statement"):
+        claim("", True)
+    with pytest.raises(ValueError, match="source"):
+        claim("D* is 1", True, source=" ")
+    assert claims.records() == []

@@ -1,0 +1,113 @@
+"""book/_ext/claims_report.py: the report page, built by Sphinx from claims left in notebook outputs, and
+the committed claim results it reads (book/data/)."""
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from sphinx.application import Sphinx
+
+from helpers import claims
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "book" / "data"
+
+
+def chapter_notebook(records):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# A chapter")]
+    cell = nbformat.v4.new_code_cell("claim(...)")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": claims.record_html(r), "text/plain": ""})
+        for r in records
+    ]
+    notebook.cells.append(cell)
+    return notebook
+
+
+def build(tmp_path, records, seeds_rows=()):
+    source = tmp_path / "src"
+    (source / "book" / "data").mkdir(parents=True)
+    extensions = Path(ROOT / "book" / "_ext")
+    (source / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(extensions)!r})\n"
+        "extensions = ['myst_nb', 'claims_report']\nnb_execution_mode = 'off'\n"
+    )
+    (source / "index.md").write_text("# Book\n\n```{toctree}\n01_chapter\nreport\n```\n")
+    (source / "report.md").write_text("# What this book checks\n\n```{claims-report}\n```\n")
+    nbformat.write(chapter_notebook(records), source / "01_chapter.ipynb")
+    if seeds_rows:
+        claims.write_results(source / "book" / "data" / "claims_seeds.csv", list(seeds_rows))
+    out = tmp_path / "html"
+    app = Sphinx(source, source, out, tmp_path / "doctrees", "html", status=None, warning=None, freshenv=True)
+    app.build()
+    return (out / "report.html").read_text()
+
+
+def test_the_report_lists_each_claim_with_its_evidence_and_links_to_it(tmp_path):
+    finding = claims.ClaimRecord(0, "D* is near 1", "finding", True, {"D_star": "0.98"}, "1", "±0.05", "TMS §3")
+    demonstration = claims.ClaimRecord(1, "M² = I", "demonstration", True)
+    row = {"chapter": "01_chapter", "claim": "D* is near 1", "kind": "finding", "commit": "abc", "date": "2026-12-03"}
+    seeds = [{**row, "run": "0", "holds": 1}, {**row, "run": "1", "holds": 0}]
+    page = build(tmp_path, [finding, demonstration], seeds)
+    assert 'href="01_chapter.html#claim-0"' in page and "D* is near 1" in page
+    assert "D_star = 0.98" in page and "1 (±0.05)" in page and "TMS §3" in page
+    assert "1/2" in page  # the seed pass rate
+    assert page.count("<p>not yet measured</p>") == 3  # the demonstration's seeds, both untrained entries
+    assert "2 claims: 1 findings and 1 demonstrations" in page
+
+
+def test_results_files_are_checked_when_read(tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_text("chapter,claim,seed,holds\n01,x,0,1\n")
+    with pytest.raises(ValueError, match="columns"):
+        claims.read_results(path)
+    row = {"chapter": "01", "claim": "x", "kind": "finding", "run": "0", "holds": 2, "commit": "a", "date": "d"}
+    claims.write_results(path, [row])
+    with pytest.raises(ValueError, match="holds must be 0 or 1"):
+        claims.read_results(path)
+    with pytest.raises(ValueError, match="columns"):
+        claims.write_results(path, [{"chapter": "01"}])
+    assert claims.read_results(tmp_path / "missing.csv") == []
+    assert claims.pass_rate([], "01", "x") == (0, 0)
+    assert claims.describe_rate((0, 0)) == "not yet measured"
+
+
+def notebook_claims(path):
+    """The statements of a notebook's claim calls, as patterns (an f-string's fields match anything)."""
+    patterns = []
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code" or "claim(" not in "".join(cell["source"]):
+            continue
+        code = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.lstrip().startswith("%"))
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "claim":
+                statement = node.args[0]
+                if isinstance(statement, ast.Constant):
+                    patterns.append(re.escape(statement.value))
+                else:
+                    parts = [re.escape(v.value) if isinstance(v, ast.Constant) else ".+" for v in statement.values]
+                    patterns.append("".join(parts))
+    return patterns
+
+
+@pytest.mark.parametrize("name", ["claims_seeds.csv", "claims_control.csv"])
+def test_committed_results_are_well_formed_and_cover_every_claim_of_every_chapter(name):
+    rows = claims.read_results(DATA / name)
+    if not rows:
+        pytest.skip(f"book/data/{name} is not committed yet")
+    chapters = {row["chapter"] for row in rows}
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        assert notebook.stem in chapters, f"{name} has no results for {notebook.stem}"
+    for chapter in chapters:
+        notebook = ROOT / "notebooks" / f"{chapter}.ipynb"
+        assert notebook.exists(), f"{name} names a chapter that does not exist: {chapter}"
+        measured = [row["claim"] for row in rows if row["chapter"] == chapter]
+        patterns = notebook_claims(notebook)
+        for statement in measured:
+            assert any(re.fullmatch(p, statement) for p in patterns), f"{chapter}: stale claim {statement!r}"
+        for pattern in patterns:
+            assert any(re.fullmatch(pattern, s) for s in measured), f"{chapter}: no results for {pattern!r}"
