@@ -111,3 +111,15 @@ def test_committed_results_are_well_formed_and_cover_every_claim_of_every_chapte
             assert any(re.fullmatch(p, statement) for p in patterns), f"{chapter}: stale claim {statement!r}"
         for pattern in patterns:
             assert any(re.fullmatch(pattern, s) for s in measured), f"{chapter}: no results for {pattern!r}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+def test_every_claim_names_its_source(path):
+    for cell in json.loads(path.read_text())["cells"]:
+        code = "".join(cell["source"])
+        if cell["cell_type"] != "code" or "claim(" not in code:
+            continue
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "claim":
+                keywords = {keyword.arg for keyword in node.keywords}
+                assert "source" in keywords, f"{path.stem}: claim without source= at line {node.lineno} of a cell"
