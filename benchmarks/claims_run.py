@@ -24,6 +24,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from helpers import claims as claims_module
+from helpers.runtime import CONTROLS
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKS = ("✔ ", "✘ ")
@@ -109,7 +110,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--control", default="none", choices=["none", "untrained"])
+    parser.add_argument("--control", default="none", choices=list(CONTROLS))
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--csv", type=Path, default=None, help="merge every run's claims into this results file")
     args = parser.parse_args()

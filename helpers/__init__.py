@@ -3,7 +3,20 @@
 Every notebook imports this package for data, models, training, metrics, theory and plots. The names
 below form the public API that the book's design fixes; the submodules hold the rest."""
 
-from . import bitnet, checks, claims, criteria, dynamics, fourier, metrics, modular, plotting, published, theory
+from . import (
+    bitnet,
+    checks,
+    claims,
+    controls,
+    criteria,
+    dynamics,
+    fourier,
+    metrics,
+    modular,
+    plotting,
+    published,
+    theory,
+)
 from .data import ModularData, SparseSampler, feature_sets, modular_addition, sparse_features
 from .metrics import (
     antipodal_partner_cosine,
@@ -38,6 +51,7 @@ __all__ = [
     "bitnet",
     "checks",
     "claims",
+    "controls",
     "criteria",
     "cross_entropy",
     "default_device",

@@ -16,10 +16,11 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from . import fourier, validation
+from .controls import apply_after_training
 from .data import ModularData, derived_seed
 from .models import BilinearMLP
 from .runtime import lr_scale, progress_enabled
-from .train import INIT_STREAM, check_finite, lr_factor
+from .train import CONTROL_STREAM, INIT_STREAM, check_finite, lr_factor
 
 #: The optimisers ``train_modular`` offers: Adam's steps are about ``lr`` in every coordinate (sign-like),
 #: SGD's are proportional to the gradient.
@@ -156,6 +157,7 @@ def train_modular(
                 history["test_accuracy"].append(test_accuracy)
                 bar.update(step + 1 - bar.n)
                 bar.set_postfix(train=f"{loss.mean().item():.3g}", test=f"{test_loss.mean().item():.3g}", refresh=False)
+    apply_after_training(work, derived_seed(seed, CONTROL_STREAM))  # the norm-matched control, if it is on
     candidate_loss, _ = evaluate_modular(work, train_pairs, train_labels)
     check_finite(candidate_loss, steps, lr)
     _, candidate_accuracy = evaluate_modular(work, test_pairs, test_labels)

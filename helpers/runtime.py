@@ -11,7 +11,9 @@ PROFILES = ("book", "paper")
 #: Negative controls (env ``SUPERPOSITION_CONTROL``): ``"untrained"`` runs every training loop with the
 #: learning rate scaled by ``UNTRAINED_LR_FACTOR``, so each model keeps its initial weights while the
 #: chapter's code, seeds and claims run unchanged. A finding about trained models must fail there.
-CONTROLS = ("none", "untrained")
+#: ``"norm-matched"`` trains as usual, then gives every weight column a random direction with its trained
+#: norm (``helpers.controls``): a finding about the geometry training found must fail there too.
+CONTROLS = ("none", "untrained", "norm-matched")
 UNTRAINED_LR_FACTOR = 1e-9
 
 
@@ -37,8 +39,9 @@ def profile() -> str:
 
 
 def control() -> str:
-    """The negative control the book runs under: env ``SUPERPOSITION_CONTROL``, ``"none"`` (default) or
-    ``"untrained"`` (every model stays at its initialisation; see ``CONTROLS``)."""
+    """The negative control the book runs under: env ``SUPERPOSITION_CONTROL``, ``"none"`` (default),
+    ``"untrained"`` (every model stays at its initialisation) or ``"norm-matched"`` (trained norms, random
+    directions); see ``CONTROLS``."""
     value = os.environ.get("SUPERPOSITION_CONTROL", "none").strip().lower() or "none"
     if value not in CONTROLS:
         raise ValueError(f"SUPERPOSITION_CONTROL must be one of {CONTROLS}, got {value!r}")

@@ -15,6 +15,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from . import validation
+from .controls import apply_after_training
 from .data import SetSampler, SparseSampler, activity_strata, derived_seed, replicate_index
 from .models import WEIGHT_KINDS, InstanceModel
 from .runtime import lr_scale, progress_enabled
@@ -25,7 +26,7 @@ EVALUATIONS = ("sampled", "stratified")
 WEIGHT_CODES = {kind: index for index, kind in enumerate(WEIGHT_KINDS)}
 # Seeds of the initial weights and of the evaluation set, derived from the run's seed; the training
 # data's streams use (seed, 0, stream).
-INIT_STREAM, EVAL_STREAM = 1, 2
+INIT_STREAM, EVAL_STREAM, CONTROL_STREAM = 1, 2, 3
 OPTIONS = {
     "weight_decay": 0.01,  # PyTorch's AdamW default, which the official Colab used without saying so
     "schedule": "constant",
@@ -240,6 +241,7 @@ def train(
                 bar.update(done)
                 bar.set_postfix(loss=f"{loss.mean().item():.4g}", refresh=False)
     loop_seconds = time.perf_counter() - loop_started
+    apply_after_training(work, derived_seed(seed, CONTROL_STREAM))  # the norm-matched control, if it is on
 
     with torch.no_grad():
         candidate = evaluate(work, evaluation, importance_t, eval_batch_size, batch_size).reshape(n_instances, best_of)

@@ -56,6 +56,8 @@ def test_control_default_untrained_and_bad_value(monkeypatch):
     monkeypatch.setenv("SUPERPOSITION_CONTROL", "untrained")
     assert helpers.runtime.control() == "untrained"
     assert 0 < helpers.runtime.lr_scale() < 1e-6
+    monkeypatch.setenv("SUPERPOSITION_CONTROL", "norm-matched")
+    assert helpers.runtime.control() == "norm-matched" and helpers.runtime.lr_scale() == 1.0
     monkeypatch.setenv("SUPERPOSITION_CONTROL", "random")
     with pytest.raises(ValueError, match="SUPERPOSITION_CONTROL"):
         helpers.runtime.control()

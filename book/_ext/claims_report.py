@@ -5,8 +5,9 @@ Every ``helpers.claims.claim`` call leaves an invisible element in its notebook'
 each chapter's doctree; when the pages are written, it replaces the ``{claims-report}`` directive on the
 report page with one table per chapter: statement (linked to its place in the chapter), kind, measured
 values, expected value and tolerance, source, whether it held in this build, its pass rate over the
-committed seed runs (``book/data/claims_seeds.csv``) and whether it held with untrained models
-(``book/data/claims_control.csv``). Nothing on the page is typed by hand.
+committed seed runs (``book/data/claims_seeds.csv``) and whether it held under each negative control
+(``book/data/claims_control.csv``: untrained models, and norm-matched random weights once measured).
+Nothing on the page is typed by hand.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def _expected(record: claims.ClaimRecord) -> str:
     return record.expected + (f" ({record.tolerance})" if record.tolerance else "")
 
 
-def _chapter_section(app, fromdocname: str, docname: str, records, seeds, control) -> list[nodes.Node]:
+def _chapter_section(app, fromdocname: str, docname: str, records, seeds, control, controls) -> list[nodes.Node]:
     chapter = Path(docname).name
     title = app.env.titles[docname].astext() if docname in app.env.titles else chapter
     rows = []
@@ -102,7 +103,6 @@ def _chapter_section(app, fromdocname: str, docname: str, records, seeds, contro
             "", record.statement, refuri=f"{app.builder.get_relative_uri(fromdocname, docname)}#{record.anchor}"
         )
         seed_rate = claims.pass_rate(seeds, chapter, record.statement)
-        untrained = claims.pass_rate(control, chapter, record.statement, run="untrained")
         rows.append(
             [
                 nodes.paragraph("", "", link),
@@ -112,21 +112,35 @@ def _chapter_section(app, fromdocname: str, docname: str, records, seeds, contro
                 _text(record.source or "—"),
                 _text("✔" if record.holds else "✘"),
                 _text(claims.describe_rate(seed_rate)),
-                _text(claims.describe_rate(untrained, held="holds", failed="fails")),
+                *[
+                    _text(
+                        claims.describe_rate(
+                            claims.pass_rate(control, chapter, record.statement, run=name), held="holds", failed="fails"
+                        )
+                    )
+                    for name in controls
+                ],
             ]
         )
     findings = [r for r in records if r.kind == "finding"]
-    held_untrained = [r for r in findings if claims.pass_rate(control, chapter, r.statement, run="untrained")[0]]
+    under_controls = []
+    for name in controls:
+        measured = [r for r in findings if claims.pass_rate(control, chapter, r.statement, run=name)[1]]
+        held = [r for r in measured if claims.pass_rate(control, chapter, r.statement, run=name)[0]]
+        under_controls.append(
+            f"{len(held)} of {len(measured)} findings measured under the {name} control still hold there"
+            if measured
+            else f"the {name} control is not yet measured"
+        )
     summary = (
         f"{len(records)} claims: {len(findings)} findings and {len(records) - len(findings)} demonstrations; "
-        f"{sum(r.holds for r in records)} held in this build. Findings that still hold with untrained models: "
-        f"{len(held_untrained)}."
+        f"{sum(r.holds for r in records)} held in this build; " + "; ".join(under_controls) + "."
     )
     section = nodes.section(ids=[f"report-{chapter}"])
     section += nodes.title(text=title)
     section += _text(summary)
-    headers = ["claim", "kind", "measured", "expected", "source", "this build", "seeds", "untrained"]
-    section += _table(headers, rows, [30, 8, 22, 8, 14, 5, 7, 6])
+    headers = ["claim", "kind", "measured", "expected", "source", "this build", "seeds", *controls]
+    section += _table(headers, rows, [30, 8, 22, 8, 14, 5, 7, *[6] * len(controls)])
     return [section]
 
 
@@ -142,8 +156,10 @@ def _fill(app, doctree: nodes.document, fromdocname: str) -> None:
         _text(claims.describe_measurements(seeds, "seed runs")),
         _text(claims.describe_measurements(control, "control runs")),
     ]
+    # The untrained control always has a column (shown as not yet measured without data); others once measured.
+    controls = ["untrained", *sorted({row["run"] for row in control} - {"untrained"})]
     for docname in sorted(records):
-        content += _chapter_section(app, fromdocname, docname, records[docname], seeds, control)
+        content += _chapter_section(app, fromdocname, docname, records[docname], seeds, control, controls)
     for placeholder in placeholders:
         placeholder.replace_self(content)
 
