@@ -48,9 +48,7 @@ def records(notebook) -> list[claims_module.ClaimRecord]:
     found = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
-            record = claims_module.parse_record_html(str(output.get("data", {}).get("text/html", "")))
-            if record is not None:
-                found.append(record)
+            found += claims_module.parse_records_html(str(output.get("data", {}).get("text/html", "")))
     return found
 
 

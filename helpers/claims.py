@@ -10,6 +10,7 @@ import csv
 import html
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,27 +151,43 @@ def record_html(record: ClaimRecord) -> str:
     return f'<span class="{RECORD_CLASS}" id="{record.anchor}" data-claim="{payload}"></span>'
 
 
-def parse_record_html(text: str) -> ClaimRecord | None:
-    """The record in an element written by ``record_html``, or None if ``text`` holds none."""
-    marker = 'data-claim="'
-    if f'class="{RECORD_CLASS}"' not in text or marker not in text:
-        return None
-    start = text.index(marker) + len(marker)
-    payload = html.unescape(text[start : text.index('"', start)])
-    return ClaimRecord(**json.loads(payload))
+_RECORD_PATTERN = re.compile(rf'<span class="{RECORD_CLASS}" id="[^"]*" data-claim="([^"]*)"></span>')
+
+
+def parse_records_html(text: str) -> list[ClaimRecord]:
+    """The records in elements written by ``record_html`` (any number, in order; none: ``[]``)."""
+    return [ClaimRecord(**json.loads(html.unescape(payload))) for payload in _RECORD_PATTERN.findall(text)]
+
+
+# A cell's records wait here and are shown together once the cell has run (IPython's post_execute
+# event), so that they do not split the cell's printed ✔ lines into one output box each.
+_pending: list[ClaimRecord] = []
+_hooked_shells: set[int] = set()
 
 
 def _leave_record(record: ClaimRecord) -> None:
     # Only inside a running IPython kernel (a notebook): elsewhere there is no output to carry it.
     try:
         from IPython import get_ipython
-        from IPython.display import display
     except ImportError:
         return
     shell = get_ipython()
     if shell is None or not hasattr(shell, "kernel"):
         return
-    display({"text/html": record_html(record), "text/plain": ""}, raw=True)
+    _pending.append(record)
+    if id(shell) not in _hooked_shells:
+        shell.events.register("post_execute", _show_pending_records)
+        _hooked_shells.add(id(shell))
+
+
+def _show_pending_records() -> None:
+    if not _pending:
+        return
+    from IPython.display import display
+
+    elements = "".join(record_html(record) for record in _pending)
+    _pending.clear()
+    display({"text/html": f'<div class="{RECORD_CLASS}s">{elements}</div>', "text/plain": ""}, raw=True)
 
 
 #: The columns of the committed claim results (book/data/): one row per claim and run. ``run`` is the

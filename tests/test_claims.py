@@ -69,8 +69,9 @@ def test_a_record_survives_its_html_element():
     record = claims.records()[0]
     element = claims.record_html(record)
     assert element.startswith('<span class="claim-record" id="claim-0"') and "<claim>" not in element
-    assert claims.parse_record_html(element) == record
-    assert claims.parse_record_html("<p>no claim here</p>") is None
+    assert claims.parse_records_html(element) == [record]
+    assert claims.parse_records_html(f"<div>{element}{element}</div>") == [record, record]
+    assert claims.parse_records_html("<p>no claim here</p>") == []
 
 
 def test_bad_claims_are_refused_with_the_parameter_named():
@@ -79,3 +80,25 @@ def test_bad_claims_are_refused_with_the_parameter_named():
     with pytest.raises(ValueError, match="source"):
         claim("D* is 1", True, source=" ")
     assert claims.records() == []
+
+
+def test_in_a_notebook_a_cells_records_follow_its_printed_lines_in_one_output(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "from helpers.claims import claim\n"
+            "claim('one', True, source='s', x=1)\n"
+            "claim('two', True, kind='demonstration', source='t')"
+        ),
+        nbformat.v4.new_code_cell("print('no claim here')"),
+    ]
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    first, second = (cell.outputs for cell in notebook.cells)
+    assert [output.output_type for output in first] == ["stream", "display_data"]
+    assert first[0].text.splitlines() == ["✔ one  [x = 1]", "✔ (demonstration) two"]
+    found = claims.parse_records_html(first[1].data["text/html"])
+    assert [(r.index, r.statement, r.source) for r in found] == [(0, "one", "s"), (1, "two", "t")]
+    assert [output.output_type for output in second] == ["stream"]

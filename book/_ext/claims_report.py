@@ -38,9 +38,7 @@ def _collect(app, doctree: nodes.document) -> None:
     env = app.env
     found = []
     for raw in doctree.findall(nodes.raw):
-        record = claims.parse_record_html(raw.astext())
-        if record is not None:
-            found.append(record)
+        found += claims.parse_records_html(raw.astext())
     if not hasattr(env, "claim_records"):
         env.claim_records = {}
     if found:
