@@ -81,8 +81,16 @@ def _table(headers: list[str], rows: list[list[nodes.Node]], widths: list[int]) 
     return table
 
 
+#: Longer measured values (lists over a whole sweep) are cut here in the table; the chapter shows them whole.
+MEASURED_CHARACTERS = 80
+
+
+def _shorten(value: str) -> str:
+    return value if len(value) <= MEASURED_CHARACTERS else value[: MEASURED_CHARACTERS - 1] + "…"
+
+
 def _evidence(record: claims.ClaimRecord) -> str:
-    measured = "; ".join(f"{name} = {value}" for name, value in record.measured.items())
+    measured = "; ".join(f"{name} = {_shorten(value)}" for name, value in record.measured.items())
     return measured or "—"
 
 
