@@ -44,11 +44,11 @@ def outcomes(notebook) -> tuple[list[tuple[int, str]], list[str]]:
 
 
 def records(notebook) -> list[claims_module.ClaimRecord]:
-    """The structured claims an executed notebook recorded (see ``helpers.claims.record_html``)."""
+    """The structured claims an executed notebook recorded (see ``helpers.claims.records_output``)."""
     found = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
-            found += claims_module.parse_records_html(str(output.get("data", {}).get("text/html", "")))
+            found += claims_module.parse_records(output.get("data", {}))
     return found
 
 

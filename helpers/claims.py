@@ -7,10 +7,8 @@ evidence; ``glue(...)`` hands a number to the prose."""
 from __future__ import annotations
 
 import csv
-import html
 import json
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +22,6 @@ CLAIM_MODES = ("raise", "report")
 #: untrained model among them), or a *demonstration* of something true by construction or by a theorem
 #: (a sampler's statistics, a closed-form loss), which holds whatever training does.
 KINDS = ("finding", "demonstration")
-
-#: The HTML class of the invisible element a claim leaves in a notebook's output, which the book's
-#: report extension (book/_ext/claims_report.py) collects.
-RECORD_CLASS = "claim-record"
 
 
 def claim_mode() -> str:
@@ -54,11 +48,6 @@ class ClaimRecord:
     expected: str | None = None
     tolerance: str | None = None
     source: str | None = None
-
-    @property
-    def anchor(self) -> str:
-        """The HTML id of the claim's place in its chapter."""
-        return f"claim-{self.index}"
 
 
 _records: list[ClaimRecord] = []
@@ -114,8 +103,8 @@ def claim(
     ``tolerance``: the value the claim compares with and how close it must be, where it has one.
     Every other keyword is a measured value, shown beside the statement.
 
-    The claim is recorded (``records()``) and, in a notebook, leaves an invisible element for the book's
-    report page. Returns nothing, so a cell that ends with a claim shows no stray output."""
+    The claim is recorded (``records()``) and, in a notebook, leaves a hidden output for the book's
+    report page (``records_output``). Returns nothing, so a cell that ends with a claim shows no stray output."""
     if not isinstance(statement, str) or not statement.strip():
         raise ValueError("statement must be a non-empty string")
     if kind not in KINDS:
@@ -144,23 +133,46 @@ def claim(
     print(f"✔ {label}{statement}{suffix}")
 
 
-def record_html(record: ClaimRecord) -> str:
-    """The invisible element that carries ``record`` into the built book: an empty ``<span>`` with the
-    claim's anchor id and its fields as JSON in ``data-claim``."""
-    payload = html.escape(json.dumps(asdict(record), ensure_ascii=False), quote=True)
-    return f'<span class="{RECORD_CLASS}" id="{record.anchor}" data-claim="{payload}"></span>'
+#: The name prefix of the hidden output that carries a cell's claim records into the book (see
+#: ``records_output``); book/_ext/claims_report.py reads them back from the executed notebooks.
+RECORD_KEY = "claim-records"
+# myst-nb's "glue" format for a value kept out of the page: a mime type with this prefix and a
+# "scrapbook" entry in the output's metadata. myst-nb removes such outputs before it renders a cell.
+_HIDDEN_PREFIX = "application/papermill.record/"
 
 
-_RECORD_PATTERN = re.compile(rf'<span class="{RECORD_CLASS}" id="[^"]*" data-claim="([^"]*)"></span>')
+def records_output(records: list[ClaimRecord]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The data and metadata of the hidden output that carries ``records``: a glue value named
+    ``claim-records-<index of the first>`` whose text is the records' fields as JSON. The book does not render
+    it (so it neither shows nor splits a cell's outputs), and Colab shows nothing for it."""
+    if not records:
+        raise ValueError("records must not be empty")
+    name = f"{RECORD_KEY}-{records[0].index}"
+    # JSON as text: notebook validators accept only strings under a mime type of this shape
+    payload = json.dumps({"records": [asdict(record) for record in records]}, ensure_ascii=False)
+    data = {_HIDDEN_PREFIX + "text/plain": payload}
+    return data, {"scrapbook": {"name": name, "mime_prefix": _HIDDEN_PREFIX}}
 
 
-def parse_records_html(text: str) -> list[ClaimRecord]:
-    """The records in elements written by ``record_html`` (any number, in order; none: ``[]``)."""
-    return [ClaimRecord(**json.loads(html.unescape(payload))) for payload in _RECORD_PATTERN.findall(text)]
+def parse_records(data: dict[str, Any]) -> list[ClaimRecord]:
+    """The records in an output's ``data`` as ``records_output`` wrote it (with or without the hidden
+    prefix: myst-nb strips it); ``[]`` for any other output."""
+    for mime in (_HIDDEN_PREFIX + "text/plain", "text/plain"):
+        text = data.get(mime)
+        if isinstance(text, list):  # a notebook file may store text as a list of lines
+            text = "".join(text)
+        if not isinstance(text, str) or '"records"' not in text:
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict) and isinstance(value.get("records"), list):
+            return [ClaimRecord(**fields) for fields in value["records"]]
+    return []
 
 
-# A cell's records wait here and are shown together once the cell has run (IPython's post_execute
-# event), so that they do not split the cell's printed ✔ lines into one output box each.
+# A cell's records wait here and go out together once the cell has run (IPython's post_execute event).
 _pending: list[ClaimRecord] = []
 _hooked_shells: set[int] = set()
 
@@ -185,9 +197,9 @@ def _show_pending_records() -> None:
         return
     from IPython.display import display
 
-    elements = "".join(record_html(record) for record in _pending)
+    data, metadata = records_output(list(_pending))
     _pending.clear()
-    display({"text/html": f'<div class="{RECORD_CLASS}s">{elements}</div>', "text/plain": ""}, raw=True)
+    display(data, raw=True, metadata=metadata)
 
 
 #: The columns of the committed claim results (book/data/): one row per claim and run. ``run`` is the

@@ -2,6 +2,7 @@
 the committed claim results it reads (book/data/)."""
 
 import ast
+import io
 import json
 import re
 from pathlib import Path
@@ -18,12 +19,13 @@ DATA = ROOT / "book" / "data"
 
 def chapter_notebook(records):
     notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
     notebook.cells = [nbformat.v4.new_markdown_cell("# A chapter")]
-    cell = nbformat.v4.new_code_cell("claim(...)")
-    cell.outputs = [
-        nbformat.v4.new_output("display_data", data={"text/html": claims.record_html(r), "text/plain": ""})
-        for r in records
-    ]
+    # a figure cell: myst-nb names every rendered display output of it, so the records must not render
+    cell = nbformat.v4.new_code_cell("claim(...)", metadata={"mystnb": {"figure": {"name": "fig-claims"}}})
+    data, metadata = claims.records_output(records)
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data, metadata=metadata)]
     notebook.cells.append(cell)
     return notebook
 
@@ -42,8 +44,10 @@ def build(tmp_path, records, seeds_rows=()):
     if seeds_rows:
         claims.write_results(source / "book" / "data" / "claims_seeds.csv", list(seeds_rows))
     out = tmp_path / "html"
-    app = Sphinx(source, source, out, tmp_path / "doctrees", "html", status=None, warning=None, freshenv=True)
+    warnings = io.StringIO()
+    app = Sphinx(source, source, out, tmp_path / "doctrees", "html", status=None, warning=warnings, freshenv=True)
     app.build()
+    assert "WARNING" not in warnings.getvalue(), warnings.getvalue()
     return (out / "report.html").read_text()
 
 
@@ -53,7 +57,7 @@ def test_the_report_lists_each_claim_with_its_evidence_and_links_to_it(tmp_path)
     row = {"chapter": "01_chapter", "claim": "D* is near 1", "kind": "finding", "commit": "abc", "date": "2026-12-03"}
     seeds = [{**row, "run": "0", "holds": 1}, {**row, "run": "1", "holds": 0}]
     page = build(tmp_path, [finding, demonstration], seeds)
-    assert 'href="01_chapter.html#claim-0"' in page and "D* is near 1" in page
+    assert 'href="01_chapter.html#:~:text=D%2A%20is%20near%201"' in page and "D* is near 1" in page
     assert "D_star = 0.98" in page and "1 (±0.05)" in page and "TMS §3" in page
     assert "1/2" in page  # the seed pass rate
     assert page.count("<p>not yet measured</p>") == 3  # the demonstration's seeds, both untrained entries

@@ -1,9 +1,11 @@
 """The report page "What this book checks", built from the claims the build just ran.
 
-Every ``helpers.claims.claim`` call leaves an invisible element in its notebook's output (see
-``helpers.claims.record_html``). While the chapters are read, this extension collects those elements from
-each chapter's doctree; when the pages are written, it replaces the ``{claims-report}`` directive on the
-report page with one table per chapter: statement (linked to its place in the chapter), kind, measured
+Every ``helpers.claims.claim`` call leaves a hidden output in its notebook (a myst-nb glue value named
+``claim-records-…``, see ``helpers.claims.records_output``), which myst-nb removes from the page and writes,
+with the chapter's other glue values, to ``jupyter_execute/<chapter>.glue.json`` beside the HTML output.
+When the pages are written, this extension reads those files and replaces the ``{claims-report}``
+directive on the report page with one table per chapter: statement (linked to its printed line in the
+chapter, with a text fragment), kind, measured
 values, expected value and tolerance, source, whether it held in this build, its pass rate over the
 committed seed runs (``book/data/claims_seeds.csv``) and whether it held under each negative control
 (``book/data/claims_control.csv``: untrained models, and norm-matched random weights once measured).
@@ -12,8 +14,10 @@ Nothing on the page is typed by hand.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
@@ -34,26 +38,32 @@ class ClaimsReportDirective(SphinxDirective):
         return [claims_report_node()]
 
 
-def _collect(app, doctree: nodes.document) -> None:
-    env = app.env
-    found = []
-    for raw in doctree.findall(nodes.raw):
-        found += claims.parse_records_html(raw.astext())
-    if not hasattr(env, "claim_records"):
-        env.claim_records = {}
-    if found:
-        env.claim_records[env.docname] = found
-    else:
-        env.claim_records.pop(env.docname, None)
+def _records(app) -> dict[str, list[claims.ClaimRecord]]:
+    """Every chapter's claim records, from the glue files myst-nb wrote while it read the chapters."""
+    folder = Path(app.outdir).parent / "jupyter_execute"
+    found = {}
+    for docname in sorted(app.env.found_docs):
+        path = folder.joinpath(*f"{docname}.glue.json".split("/"))
+        if not path.exists():
+            continue
+        glue = json.loads(path.read_text(encoding="utf-8"))
+        records = [
+            record
+            for key in sorted(
+                (k for k in glue if k.startswith(claims.RECORD_KEY)), key=lambda k: int(k.rsplit("-", 1)[1])
+            )
+            for record in claims.parse_records(glue[key].get("data", {}))
+        ]
+        if records:
+            found[docname] = records
+    return found
 
 
 def _purge(app, env, docname: str) -> None:
-    getattr(env, "claim_records", {}).pop(docname, None)
     getattr(env, "claims_report_docs", set()).discard(docname)
 
 
 def _merge(app, env, docnames, other) -> None:
-    env.claim_records = {**getattr(env, "claim_records", {}), **getattr(other, "claim_records", {})}
     env.claims_report_docs = getattr(env, "claims_report_docs", set()) | getattr(other, "claims_report_docs", set())
 
 
@@ -89,6 +99,14 @@ def _shorten(value: str) -> str:
     return value if len(value) <= MEASURED_CHARACTERS else value[: MEASURED_CHARACTERS - 1] + "…"
 
 
+def _fragment(record: claims.ClaimRecord) -> str:
+    """A text fragment (``#:~:text=``) that takes the browser to the claim's printed line: its first
+    words, percent-encoded (a "-" too, which text fragments reserve)."""
+    words = record.statement.split()
+    start = " ".join(words[: max(1, min(len(words), 8))])
+    return "#:~:text=" + quote(start, safe="").replace("-", "%2D")
+
+
 def _evidence(record: claims.ClaimRecord) -> str:
     measured = "; ".join(f"{name} = {_shorten(value)}" for name, value in record.measured.items())
     return measured or "—"
@@ -106,7 +124,7 @@ def _chapter_section(app, fromdocname: str, docname: str, records, seeds, contro
     rows = []
     for record in records:
         link = nodes.reference(
-            "", record.statement, refuri=f"{app.builder.get_relative_uri(fromdocname, docname)}#{record.anchor}"
+            "", record.statement, refuri=f"{app.builder.get_relative_uri(fromdocname, docname)}{_fragment(record)}"
         )
         seed_rate = claims.pass_rate(seeds, chapter, record.statement)
         rows.append(
@@ -157,7 +175,7 @@ def _fill(app, doctree: nodes.document, fromdocname: str) -> None:
     source_dir = Path(app.srcdir)
     seeds = claims.read_results(source_dir / SEEDS_FILE)
     control = claims.read_results(source_dir / CONTROL_FILE)
-    records = getattr(app.env, "claim_records", {})
+    records = _records(app)
     content: list[nodes.Node] = [
         _text(claims.describe_measurements(seeds, "seed runs")),
         _text(claims.describe_measurements(control, "control runs")),
@@ -173,7 +191,6 @@ def _fill(app, doctree: nodes.document, fromdocname: str) -> None:
 def setup(app) -> dict[str, Any]:
     app.add_node(claims_report_node)
     app.add_directive("claims-report", ClaimsReportDirective)
-    app.connect("doctree-read", _collect)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("env-get-outdated", _always_rewrite_report)
