@@ -131,9 +131,6 @@ def _chapter_section(app, fromdocname: str, docname: str, records, seeds, contro
             [
                 nodes.paragraph("", "", link),
                 _text(record.kind),
-                _text(_evidence(record)),
-                _text(_expected(record)),
-                _text(record.source or "—"),
                 _text("✔" if record.holds else "✘"),
                 _text(claims.describe_rate(seed_rate)),
                 *[
@@ -144,6 +141,9 @@ def _chapter_section(app, fromdocname: str, docname: str, records, seeds, contro
                     )
                     for name in controls
                 ],
+                _text(_evidence(record)),
+                _text(_expected(record)),
+                _text(record.source or "—"),
             ]
         )
     findings = [r for r in records if r.kind == "finding"]
@@ -163,8 +163,9 @@ def _chapter_section(app, fromdocname: str, docname: str, records, seeds, contro
     section = nodes.section(ids=[f"report-{chapter}"])
     section += nodes.title(text=title)
     section += _text(summary)
-    headers = ["claim", "kind", "measured", "expected", "source", "this build", "seeds", *controls]
-    section += _table(headers, rows, [30, 8, 22, 8, 14, 5, 7, *[6] * len(controls)])
+    # the verdict columns first: on a narrow screen the table scrolls, and they matter most
+    headers = ["claim", "kind", "this build", "seeds", *controls, "measured", "expected", "source"]
+    section += _table(headers, rows, [30, 8, 5, 6, *[6] * len(controls), 22, 8, 15])
     return [section]
 
 
