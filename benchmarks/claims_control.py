@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from claims_run import ROOT, run
+from claims_run import ROOT, chapter_notebooks, run
 
 RESULTS = ROOT / "book" / "data" / "claims_control.csv"
 
@@ -28,7 +28,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--csv", type=Path, default=RESULTS)
     args = parser.parse_args()
-    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = args.notebooks or chapter_notebooks()
     for path in notebooks:
         run(path.resolve(), args.seed, args.control, None, args.csv)
     return 0

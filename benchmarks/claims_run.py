@@ -43,6 +43,11 @@ def outcomes(notebook) -> tuple[list[tuple[int, str]], list[str]]:
     return claims, errors
 
 
+def chapter_notebooks() -> list[Path]:
+    """Every chapter notebook, in order: the default of the seed and control sweeps."""
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
 def records(notebook) -> list[claims_module.ClaimRecord]:
     """The structured claims an executed notebook recorded (see ``helpers.claims.records_output``)."""
     found = []

@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from claims_run import ROOT, run
+from claims_run import ROOT, chapter_notebooks, run
 
 RESULTS = ROOT / "book" / "data" / "claims_seeds.csv"
 
@@ -25,7 +25,7 @@ def main() -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=list(range(10)))
     parser.add_argument("--csv", type=Path, default=RESULTS)
     args = parser.parse_args()
-    notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = args.notebooks or chapter_notebooks()
     for path in notebooks:
         for seed in args.seeds:
             run(path.resolve(), seed, "none", None, args.csv)
