@@ -55,3 +55,39 @@ def baseline_step(
     loss.sum().backward()
     optimizer.step()
     return loss.detach()
+
+
+class InstanceMajorModel(nn.Module):
+    """The same model written the plain way a PyTorch user would: ``W: [instances, hidden, features]``,
+    inputs ``[instances, batch, features]`` and two batched matrix products (``torch.bmm``)."""
+
+    def __init__(self, initial_W: Tensor) -> None:
+        super().__init__()
+        self.W = nn.Parameter(initial_W.detach().clone())
+        self.b_final = nn.Parameter(torch.zeros(initial_W.shape[0], initial_W.shape[2]))
+
+    def forward(self, features: Tensor) -> Tensor:
+        hidden = torch.bmm(features, self.W.transpose(1, 2))  # [instances, batch, hidden]
+        return torch.relu(torch.bmm(hidden, self.W) + self.b_final.unsqueeze(1))
+
+
+def instance_major_step(
+    model: InstanceMajorModel,
+    optimizer: torch.optim.Optimizer,
+    density: Tensor,
+    importance: Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+) -> Tensor:
+    """One autograd step of :class:`InstanceMajorModel` on a fresh ``[instances, batch, features]`` batch
+    (two uniform draws per entry, as the Colab draws them); ``density: [instances, 1, 1]``,
+    ``importance: [instances, 1, features]``. Returns the per-instance loss ``[instances]``."""
+    n_instances, _, n_features = model.W.shape
+    shape = (n_instances, batch_size, n_features)
+    values = torch.rand(shape, generator=generator)
+    batch = torch.where(torch.rand(shape, generator=generator) <= density, values, torch.zeros(()))
+    loss = (importance * (batch - model(batch)).square()).mean(dim=(1, 2))
+    optimizer.zero_grad(set_to_none=True)
+    loss.sum().backward()
+    optimizer.step()
+    return loss.detach()
