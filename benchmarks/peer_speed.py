@@ -33,14 +33,13 @@ import time
 from pathlib import Path
 
 import torch
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 from baseline import InstanceMajorModel, instance_major_step
 from trainer_speed import Config, evaluation_loss, gemm_peak_gflops, initial_weights
 
 import helpers
 from helpers.data import derived_seed
+
+HERE = Path(__file__).resolve().parent
 
 PEER_SITE = HERE / ".peer"
 INSTALL = f"pip install --target {PEER_SITE} --no-deps tms-kit==0.4.1 jaxtyping einops wadler-lindig"
@@ -174,7 +173,8 @@ def main() -> int:
             print(f"{1 / density:>9.2f}" + "".join(f"{curves[t][i].item():>15.3f}" for t in TRAINERS))
         for trainer in ("plain bmm", "tms-kit"):
             gap = (curves[trainer] - curves["helpers.train"]).abs()
-            print(f"largest |ΔD*| helpers.train vs {trainer}: {gap.max().item():.3f} (median {gap.median().item():.3f})")
+            largest, median = gap.max().item(), gap.median().item()
+            print(f"largest |ΔD*| helpers.train vs {trainer}: {largest:.3f} (median {median:.3f})")
         sys.stdout.flush()
     return 0
 
