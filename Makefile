@@ -1,7 +1,10 @@
 # The two commands of the README:
 #   make book   install everything into .venv and build the book into _build/html
 #   make test   install, then lint, run the helpers tests, execute every notebook (nbval), build the book
-#               from the outputs nbval collected (each notebook executes once)
+#               from the outputs nbval collected (each notebook executes once), check the pages for raw
+#               markup, make the Colab and student editions and execute one of them
+#   make editions   the Colab and student editions in _build/colab and _build/student (book/_ext/editions.py),
+#               with the outputs and glued numbers of the last build when there is one
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +14,10 @@ NB_CACHE := _build/.jupyter_cache
 # No progress bars in logs and in the built pages (the notebooks show them when run interactively).
 export SUPERPOSITION_PROGRESS := 0
 
-.PHONY: install book test lint unit notebooks build render clean
+# The chapter whose Colab edition `make test` executes (the workflow executes all of them).
+EDITION_CHAPTER ?= 03_correlated_features
+
+.PHONY: install book test lint unit notebooks build render markup editions editions-check clean
 
 install: $(STAMP)
 
@@ -23,7 +29,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 book: install build
 
-test: install lint unit notebooks render
+test: install lint unit notebooks render markup editions-check
 
 lint:
 	$(BIN)/ruff check .
@@ -47,6 +53,18 @@ build:
 render:
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "The book is in _build/html/index.html"
+
+# Fail on markup a reader would see raw in the built pages ($, {glue, {cite, fences, TeX commands).
+markup:
+	$(BIN)/python book/_ext/raw_markup.py _build/html
+
+editions: install
+	$(BIN)/python book/_ext/editions.py --out _build --build _build
+
+# No raw markup in either edition, and one chapter's Colab edition runs as a student would run it.
+editions-check: editions
+	$(BIN)/python book/_ext/raw_markup.py _build/colab _build/student
+	$(BIN)/python -m pytest -p no:cacheprovider _build/colab/$(EDITION_CHAPTER).ipynb
 
 clean:
 	rm -rf _build

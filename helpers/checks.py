@@ -1,15 +1,81 @@
-"""Checks for the exercises: each runs a student's function on known cases and says "correct" or
-what is wrong, the way a course's test cell does."""
+"""Checks for the exercises: each runs a student's function on known cases and prints "correct" or
+what is wrong (which case, expected, got), the way a course's test cell does.
+
+A wrong answer fails the cell: the check prints what is wrong and raises ``ExerciseFailed``, an
+``AssertionError``, so "run all" stops there and an autograder marks it. A placeholder left as the
+chapters ship it raises ``NotImplementedError``; the check then prints that the exercise is not
+attempted yet and lets the notebook go on (the book builds with every placeholder in place). Set
+``SUPERPOSITION_STRICT_EXERCISES=1`` to make an exercise that is not attempted fail too, as an
+autograder wants."""
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
 from . import metrics
+
+
+class ExerciseFailed(AssertionError):
+    """A student's answer to an exercise is wrong; the message says which case, expected and got."""
+
+
+class ExerciseNotAttempted(AssertionError):
+    """The placeholder is still in place and ``SUPERPOSITION_STRICT_EXERCISES`` asks that this fail."""
+
+
+def strict_exercises() -> bool:
+    """Whether an exercise left at its placeholder fails (env ``SUPERPOSITION_STRICT_EXERCISES=1``)."""
+    value = os.environ.get("SUPERPOSITION_STRICT_EXERCISES", "0").strip().lower()
+    if value not in ("", "0", "1", "false", "true", "no", "yes"):
+        raise ValueError(f"SUPERPOSITION_STRICT_EXERCISES must be 0 or 1, got {value!r}")
+    return value in ("1", "true", "yes")
+
+
+def _exercise_check(verdict: Callable[..., str]) -> Callable[..., None]:
+    """Turn a function returning a verdict ("✔ correct: …" or "✘ …") into a check cell's call: print the
+    verdict and raise ``ExerciseFailed`` when it is "✘"; a ``NotImplementedError`` from the student's
+    code means not attempted yet (see the module docstring)."""
+
+    @functools.wraps(verdict)
+    def check(*args, **kwargs) -> None:
+        try:
+            message = verdict(*args, **kwargs)
+        except NotImplementedError:
+            message = "… not attempted yet: replace the placeholder (it raises NotImplementedError) and run this cell"
+            print(message)
+            if strict_exercises():
+                raise ExerciseNotAttempted(message) from None
+            return
+        print(message)
+        if not message.startswith("✔"):
+            raise ExerciseFailed(message)
+
+    check.__annotations__ = {**verdict.__annotations__, "return": None}
+    check.verdict = verdict  # the message without printing or raising (used by the tests)
+    return check
+
+
+def _raised(error: Exception, what: str) -> str:
+    """The verdict for a student's code that raised; ``NotImplementedError`` (a placeholder) passes on."""
+    if isinstance(error, NotImplementedError):
+        raise error
+    return f"✘ {what} raised {type(error).__name__}: {error}"
+
+
+def _worst_entry(got: Tensor, expected: Tensor) -> str:
+    """ "expected X, got Y at index (…)" for the entry where ``got`` is furthest from ``expected``."""
+    worst = (got - expected).abs().nan_to_num(float("inf")).argmax()
+    index = tuple(int(i) for i in torch.unravel_index(worst, expected.shape))
+    return (
+        f"expected {expected.flatten()[worst]:.4f}, got {got.flatten()[worst]:.4f} at index {list(index)} "
+        "(the worst of the wrong entries)"
+    )
 
 
 def _cases() -> dict[str, Tensor]:
@@ -31,32 +97,31 @@ def _compare(student: Callable[[Tensor], Tensor], reference: Callable[[Tensor], 
         try:
             got = student(W.clone())
         except Exception as error:  # report any failure of the student's code as feedback
-            return f"✘ {what} raised {type(error).__name__} on {name}: {error}"
+            return _raised(error, f"{what} on {name}")
         got = torch.as_tensor(got, dtype=torch.float32)
         if got.shape != expected.shape:
             return f"✘ {what} on {name}: expected shape {list(expected.shape)}, got {list(got.shape)}"
         if not torch.isfinite(got).all():
             return f"✘ {what} on {name}: the result has NaN or inf (a feature with zero norm needs care)"
         if not torch.allclose(got, expected, atol=1e-4, rtol=1e-3):
-            worst = (got - expected).abs().argmax()
-            return (
-                f"✘ {what} on {name}: expected {expected.flatten()[worst]:.4f}, got "
-                f"{got.flatten()[worst]:.4f} (first of the wrong entries)"
-            )
+            return f"✘ {what} on {name}: {_worst_entry(got, expected)}"
     return f"✔ correct: {what} matches the reference on all {len(_cases())} test cases"
 
 
+@_exercise_check
 def check_feature_dimensionality(student: Callable[[Tensor], Tensor]) -> str:
     """Check an implementation of ``D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)²`` (``W: [n_instances, m, n]`` →
     ``[n_instances, n]``; a zero-norm feature gets 0)."""
     return _compare(student, metrics.feature_dimensionality, "feature_dimensionality")
 
 
+@_exercise_check
 def check_dimensions_per_feature(student: Callable[[Tensor], Tensor]) -> str:
     """Check an implementation of ``D* = m / ‖W‖_F²`` (``W: [n_instances, m, n]`` → ``[n_instances]``)."""
     return _compare(student, metrics.dimensions_per_feature, "dimensions_per_feature")
 
 
+@_exercise_check
 def check_neuron_monosemanticity(student: Callable[[Tensor], Tensor]) -> str:
     """Check ``neuron_monosemanticity(W) = max_i |W_ji| / ‖W_j‖`` per neuron (row j of ``W:
     [n_instances, n_neurons, n_features]`` → ``[n_instances, n_neurons]``; a neuron with no weights
@@ -64,6 +129,7 @@ def check_neuron_monosemanticity(student: Callable[[Tensor], Tensor]) -> str:
     return _compare(student, metrics.neuron_monosemanticity, "neuron_monosemanticity")
 
 
+@_exercise_check
 def check_phase_n2m1(student: Callable[[float, float], str]) -> str:
     """Check a function ``phase(relative_importance, density) -> str`` for the n=2, m=1 ReLU-output
     model (``"not represented"``, ``"dedicated"`` or ``"superposition"``) against the closed-form
@@ -80,7 +146,7 @@ def check_phase_n2m1(student: Callable[[float, float], str]) -> str:
             try:
                 got = student(r, p)
             except Exception as error:  # report any failure of the student's code as feedback
-                return f"✘ phase raised {type(error).__name__} at r={r:.3g}, p={p:.3g}: {error}"
+                return _raised(error, f"phase at r={r:.3g}, p={p:.3g}")
             if got not in theory.PHASES:
                 return f"✘ phase must return one of {theory.PHASES}, got {got!r} at r={r:.3g}, p={p:.3g}"
             if got != expected:
@@ -89,6 +155,7 @@ def check_phase_n2m1(student: Callable[[float, float], str]) -> str:
     return f"✔ correct: your phase diagram matches the closed form at all {checked} grid points"
 
 
+@_exercise_check
 def check_anticorrelated_pair(student: Callable[[int, float, torch.Generator], Tensor]) -> str:
     """Check a generator ``pair(batch_size, p, generator) -> Tensor[batch_size, 2]`` of an anticorrelated
     pair: the two features are never present together, each is present with probability exactly ``p``
@@ -98,7 +165,7 @@ def check_anticorrelated_pair(student: Callable[[int, float, torch.Generator], T
         try:
             x = torch.as_tensor(student(n, p, torch.Generator().manual_seed(1)), dtype=torch.float32)
         except Exception as error:  # report any failure of the student's code as feedback
-            return f"✘ pair raised {type(error).__name__} at p = {p}: {error}"
+            return _raised(error, f"pair at p = {p}")
         if tuple(x.shape) != (n, 2):
             return f"✘ at p = {p}: expected shape [{n}, 2], got {list(x.shape)}"
         present = x > 0
@@ -116,6 +183,7 @@ def check_anticorrelated_pair(student: Callable[[int, float, torch.Generator], T
     return "✔ correct: never together, each feature present with probability p, values uniform"
 
 
+@_exercise_check
 def check_effective_rank(student: Callable[[Tensor, float], Tensor]) -> str:
     """Check ``effective_rank(W, fraction) -> Tensor[n_instances]``: the number of singular values of
     each instance's ``W: [n_instances, m, n]`` above ``fraction`` times its largest singular value."""
@@ -130,7 +198,7 @@ def check_effective_rank(student: Callable[[Tensor, float], Tensor]) -> str:
             try:
                 got = torch.as_tensor(student(W.clone(), fraction))
             except Exception as error:  # report any failure of the student's code as feedback
-                return f"✘ effective_rank raised {type(error).__name__} on {name}: {error}"
+                return _raised(error, f"effective_rank on {name}")
             if got.shape != expected.shape:
                 return f"✘ effective_rank on {name}: expected shape {list(expected.shape)}, got {list(got.shape)}"
             if not torch.equal(got.long(), expected.long()):
@@ -155,6 +223,7 @@ def _response_cases() -> dict[str, torch.nn.Module]:
     return cases
 
 
+@_exercise_check
 def check_feature_response(student: Callable[[torch.nn.Module], Tensor]) -> str:
     """Check ``feature_response(model)``: for every feature i, the model's output i for the input with
     only feature i on (value 1) minus its output i for the all-zero input; ``[n_instances, n_features]``."""
@@ -165,7 +234,7 @@ def check_feature_response(student: Callable[[torch.nn.Module], Tensor]) -> str:
             with torch.no_grad():
                 got = student(model)
         except Exception as error:  # report any failure of the student's code as feedback
-            return f"✘ feature_response raised {type(error).__name__} on {name}: {error}"
+            return _raised(error, f"feature_response on {name}")
         got = torch.as_tensor(got, dtype=torch.float32)
         if got.shape != expected.shape:
             return f"✘ feature_response on {name}: expected shape {list(expected.shape)}, got {list(got.shape)}"
@@ -175,6 +244,7 @@ def check_feature_response(student: Callable[[torch.nn.Module], Tensor]) -> str:
     return f"✔ correct: feature_response matches the reference on all {len(cases)} test models"
 
 
+@_exercise_check
 def check_ternarize(student: Callable[[Tensor], Tensor]) -> str:
     """Check an absmean ternarisation ``W ↦ γ · RoundClip(W / (γ + ε), −1, 1)``, ``γ = mean |W|`` per
     instance (``W: [n_instances, m, n]`` → same shape, the values the forward pass uses)."""
@@ -186,13 +256,20 @@ def check_ternarize(student: Callable[[Tensor], Tensor]) -> str:
     return verdict
 
 
-def check_abs_value_model(model: torch.nn.Module) -> str:
+@_exercise_check
+def check_abs_value_model(model: torch.nn.Module | Callable[[], torch.nn.Module]) -> str:
     """Check a hand-built ``helpers.AbsValueModel`` with one instance that should compute ``|x|`` exactly:
     every feature alone at negative and positive values (its own output and every other output), then
-    dense random inputs of both signs, where all features are present at once."""
+    dense random inputs of both signs, where all features are present at once. ``model`` may also be a
+    function without arguments that builds the model (the chapter's placeholder is one)."""
     from .data import sparse_features
     from .models import AbsValueModel
 
+    if callable(model) and not isinstance(model, torch.nn.Module):
+        try:
+            model = model()
+        except Exception as error:  # report any failure of the student's code as feedback
+            return _raised(error, "building the model")
     if not isinstance(model, AbsValueModel):
         return f"✘ expected a helpers.AbsValueModel, got {type(model).__name__}"
     if model.n_instances != 1:
@@ -233,6 +310,7 @@ def _embedding_cases() -> dict[str, Tensor]:
     }
 
 
+@_exercise_check
 def check_frequency_norms(student: Callable[[Tensor], Tensor]) -> str:
     """Check an implementation of per-frequency norms of an embedding (``[p, d]`` → ``[p // 2 + 1, d]``:
     row k is the norm of each column's cos k and sin k components together; row 0 the constant)."""
@@ -244,14 +322,10 @@ def check_frequency_norms(student: Callable[[Tensor], Tensor]) -> str:
         try:
             got = torch.as_tensor(student(embedding.clone()), dtype=torch.float32)
         except Exception as error:  # report any failure of the student's code as feedback
-            return f"✘ frequency_norms raised {type(error).__name__} on {name}: {error}"
+            return _raised(error, f"frequency_norms on {name}")
         if got.shape != expected.shape:
             return f"✘ frequency_norms on {name}: expected shape {list(expected.shape)}, got {list(got.shape)}"
         if not torch.allclose(got, expected, atol=1e-4, rtol=1e-3):
             hint = " (a frequency's cosine and sine rows go together: sqrt(cos² + sin²))" if "phase" in name else ""
-            first = (got - expected).abs().argmax()
-            return (
-                f"✘ frequency_norms on {name}: expected {expected.flatten()[first]:.4f}, got "
-                f"{got.flatten()[first]:.4f} (first of the wrong entries){hint}"
-            )
+            return f"✘ frequency_norms on {name}: {_worst_entry(got, expected)}{hint}"
     return f"✔ correct: frequency_norms matches the reference on all {len(cases)} test embeddings"

@@ -55,7 +55,11 @@ def lr_scale() -> float:
 
 def default_device(device: str | torch.device | None = None) -> torch.device:
     """The device the notebooks train on: ``device`` if given, else env ``SUPERPOSITION_DEVICE``, else
-    CUDA if available, else Apple MPS, else CPU. Asking for CUDA where there is none is an error."""
+    CUDA if available, else CPU. Asking for CUDA or MPS where there is none is an error.
+
+    Apple's MPS is never chosen by default: it has no float64, which chapters 04 and 08 and some metrics
+    use (effective ranks, the Fourier basis, exact logits), and at the book's sizes an Apple CPU trains as
+    fast. ``SUPERPOSITION_DEVICE=mps`` asks for it anyway, for experiments in float32 only."""
     forced = device if device is not None else os.environ.get("SUPERPOSITION_DEVICE", "").strip()
     if forced:
         source = "device" if device is not None else "SUPERPOSITION_DEVICE"
@@ -65,12 +69,17 @@ def default_device(device: str | torch.device | None = None) -> torch.device:
             raise ValueError(f"{source} must name a torch device such as 'cpu' or 'cuda', got {forced!r}") from error
         if chosen.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"{source} asks for {forced!r}, but this PyTorch sees no CUDA device; use 'cpu'")
+        if chosen.type == "mps" and not _mps_available():
+            raise ValueError(f"{source} asks for {forced!r}, but this PyTorch sees no MPS device; use 'cpu'")
         return chosen
     if torch.cuda.is_available():
         return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
     return torch.device("cpu")
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return mps is not None and mps.is_available()
 
 
 def progress_enabled() -> bool:

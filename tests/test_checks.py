@@ -1,7 +1,27 @@
+import contextlib
+import io
+
+import pytest
 import torch
 
 import helpers
 from helpers import checks, metrics
+
+
+def verdict(check, *args) -> str:
+    """What a check cell shows: a right answer prints "✔ correct…" and passes; a wrong one prints "✘ …" and
+    fails the cell with ``ExerciseFailed`` (an ``AssertionError``) carrying the same message."""
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            check(*args)
+    except checks.ExerciseFailed as failure:
+        assert isinstance(failure, AssertionError)
+        assert str(failure).startswith("✘") and printed.getvalue().strip() == str(failure)
+        return str(failure)
+    message = printed.getvalue().strip()
+    assert message.startswith("✔ correct"), message
+    return message
 
 
 def reference_dimensionality(W):
@@ -11,8 +31,8 @@ def reference_dimensionality(W):
 
 
 def test_feature_dimensionality_check_accepts_a_correct_solution():
-    assert checks.check_feature_dimensionality(reference_dimensionality).startswith("✔ correct")
-    assert checks.check_feature_dimensionality(metrics.feature_dimensionality).startswith("✔ correct")
+    assert verdict(checks.check_feature_dimensionality, reference_dimensionality).startswith("✔ correct")
+    assert verdict(checks.check_feature_dimensionality, metrics.feature_dimensionality).startswith("✔ correct")
 
 
 def test_feature_dimensionality_check_rejects_wrong_solutions():
@@ -29,7 +49,7 @@ def test_feature_dimensionality_check_rejects_wrong_solutions():
         return reference_dimensionality(W).sum(dim=1)
 
     for wrong, hint in ((forgets_self_term, "expected"), (divides_by_zero, "NaN"), (wrong_shape, "shape")):
-        message = checks.check_feature_dimensionality(wrong)
+        message = verdict(checks.check_feature_dimensionality, wrong)
         assert message.startswith("✘") and hint in message
 
 
@@ -40,15 +60,15 @@ def test_dimensions_per_feature_check():
     def uses_n_instead_of_m(W):
         return W.shape[2] / W.square().sum(dim=(1, 2))
 
-    assert checks.check_dimensions_per_feature(correct).startswith("✔ correct")
-    assert checks.check_dimensions_per_feature(uses_n_instead_of_m).startswith("✘")
+    assert verdict(checks.check_dimensions_per_feature, correct).startswith("✔ correct")
+    assert verdict(checks.check_dimensions_per_feature, uses_n_instead_of_m).startswith("✘")
 
 
-def test_a_crashing_solution_is_reported_not_raised():
+def test_a_crashing_solution_is_reported_as_a_failure_with_its_error():
     def crashes(W):
         raise RuntimeError("boom")
 
-    assert "RuntimeError" in checks.check_feature_dimensionality(crashes)
+    assert "RuntimeError" in verdict(checks.check_feature_dimensionality, crashes)
 
 
 def test_phase_check_accepts_the_closed_form_and_rejects_wrong_ones():
@@ -64,9 +84,9 @@ def test_phase_check_accepts_the_closed_form_and_rejects_wrong_ones():
     def misspelled(r, p):
         return "antipodal"
 
-    assert checks.check_phase_n2m1(correct).startswith("✔ correct")
-    assert "expected" in checks.check_phase_n2m1(forgets_the_bias)
-    assert "must return one of" in checks.check_phase_n2m1(misspelled)
+    assert verdict(checks.check_phase_n2m1, correct).startswith("✔ correct")
+    assert "expected" in verdict(checks.check_phase_n2m1, forgets_the_bias)
+    assert "must return one of" in verdict(checks.check_phase_n2m1, misspelled)
 
 
 def test_anticorrelated_check_accepts_one_draw_and_rejects_naive_generators():
@@ -83,9 +103,9 @@ def test_anticorrelated_check_accepts_one_draw_and_rejects_naive_generators():
     def independent(n, p, generator):
         return torch.rand(n, 2, generator=generator) * (torch.rand(n, 2, generator=generator) < p)
 
-    assert checks.check_anticorrelated_pair(one_draw).startswith("✔ correct")
-    assert "each should be" in checks.check_anticorrelated_pair(sequential)
-    assert "never allowed" in checks.check_anticorrelated_pair(independent)
+    assert verdict(checks.check_anticorrelated_pair, one_draw).startswith("✔ correct")
+    assert "each should be" in verdict(checks.check_anticorrelated_pair, sequential)
+    assert "never allowed" in verdict(checks.check_anticorrelated_pair, independent)
 
 
 def test_effective_rank_check():
@@ -102,11 +122,11 @@ def test_effective_rank_check():
         singular = torch.linalg.svdvals(W)
         return (singular > fraction * singular.sum(dim=1, keepdim=True)).sum(dim=1)
 
-    assert checks.check_effective_rank(correct).startswith("✔ correct")
-    assert checks.check_effective_rank(lambda W, f: effective_rank(W, fraction=f)).startswith("✔ correct")
-    assert checks.check_effective_rank(counts_nonzero).startswith("✘")
-    assert checks.check_effective_rank(uses_the_sum).startswith("✘")
-    assert "ZeroDivisionError" in checks.check_effective_rank(lambda W, f: 1 / 0)
+    assert verdict(checks.check_effective_rank, correct).startswith("✔ correct")
+    assert verdict(checks.check_effective_rank, lambda W, f: effective_rank(W, fraction=f)).startswith("✔ correct")
+    assert verdict(checks.check_effective_rank, counts_nonzero).startswith("✘")
+    assert verdict(checks.check_effective_rank, uses_the_sum).startswith("✘")
+    assert "ZeroDivisionError" in verdict(checks.check_effective_rank, lambda W, f: 1 / 0)
 
 
 def test_neuron_monosemanticity_check():
@@ -119,9 +139,9 @@ def test_neuron_monosemanticity_check():
     def per_feature(W):  # over the wrong axis: columns are features, not neurons
         return W.abs().amax(dim=1) / W.norm(dim=1).clamp_min(1e-12)
 
-    assert checks.check_neuron_monosemanticity(correct).startswith("✔ correct")
-    assert checks.check_neuron_monosemanticity(squared_share).startswith("✘")
-    assert checks.check_neuron_monosemanticity(per_feature).startswith("✘")
+    assert verdict(checks.check_neuron_monosemanticity, correct).startswith("✔ correct")
+    assert verdict(checks.check_neuron_monosemanticity, squared_share).startswith("✘")
+    assert verdict(checks.check_neuron_monosemanticity, per_feature).startswith("✘")
 
 
 def test_check_feature_response():
@@ -137,10 +157,10 @@ def test_check_feature_response():
     def weight_norm(model):
         return model.W.detach().norm(dim=1)
 
-    assert checks.check_feature_response(correct).startswith("✔ correct")
-    assert "subtracted" in checks.check_feature_response(no_baseline)
-    assert checks.check_feature_response(weight_norm).startswith("✘")
-    assert "raised" in checks.check_feature_response(lambda model: model.nonexistent)
+    assert verdict(checks.check_feature_response, correct).startswith("✔ correct")
+    assert "subtracted" in verdict(checks.check_feature_response, no_baseline)
+    assert verdict(checks.check_feature_response, weight_norm).startswith("✘")
+    assert "raised" in verdict(checks.check_feature_response, lambda model: model.nonexistent)
 
 
 def test_check_ternarize():
@@ -160,24 +180,24 @@ def test_check_ternarize():
         gamma = W.abs().mean(dim=(1, 2), keepdim=True)
         return gamma * (W / gamma).round()
 
-    assert checks.check_ternarize(correct).startswith("✔ correct")
+    assert verdict(checks.check_ternarize, correct).startswith("✔ correct")
     for wrong in (one_scale_for_all_instances, absmax, unclipped, lambda W: W.sign()):
-        assert checks.check_ternarize(wrong).startswith("✘"), wrong
-    assert "each instance separately" in checks.check_ternarize(one_scale_for_all_instances)
+        assert verdict(checks.check_ternarize, wrong).startswith("✘"), wrong
+    assert "each instance separately" in verdict(checks.check_ternarize, one_scale_for_all_instances)
 
 
 def test_check_frequency_norms_accepts_the_reference_and_names_a_wrong_one():
     from helpers import fourier
 
-    assert checks.check_frequency_norms(fourier.frequency_norms).startswith("✔")
+    assert verdict(checks.check_frequency_norms, fourier.frequency_norms).startswith("✔")
 
     def cosine_rows_only(embedding):
         p = embedding.shape[0]
         coefficients = fourier.fourier_basis(p) @ embedding
         return torch.cat([coefficients[:1], coefficients[1::2][: p // 2]]).abs()
 
-    verdict = checks.check_frequency_norms(cosine_rows_only)
-    assert verdict.startswith("✘") and "phase" in verdict
+    message = verdict(checks.check_frequency_norms, cosine_rows_only)
+    assert message.startswith("✘") and "phase" in message
 
 
 def hand_built_abs(n_features, signs=(1.0, -1.0)):
@@ -192,12 +212,60 @@ def hand_built_abs(n_features, signs=(1.0, -1.0)):
 
 
 def test_check_abs_value_model_accepts_the_construction_and_names_what_is_wrong():
-    assert checks.check_abs_value_model(hand_built_abs(3)).startswith("✔ correct")
-    only_positive = checks.check_abs_value_model(hand_built_abs(3, signs=(1.0,)))
+    assert verdict(checks.check_abs_value_model, hand_built_abs(3)).startswith("✔ correct")
+    only_positive = verdict(checks.check_abs_value_model, hand_built_abs(3, signs=(1.0,)))
     assert only_positive.startswith("✘ feature 0 alone at x = -1") and "each sign" in only_positive
     leaky = hand_built_abs(3)
     with torch.no_grad():
         leaky.W2[0, 1, 0] = 0.5  # neuron 0 (feature 0, positive side) also writes to output 1
-    assert "output 1" in checks.check_abs_value_model(leaky)
-    assert "one instance" in checks.check_abs_value_model(helpers.AbsValueModel(3, 6, n_instances=2))
-    assert "AbsValueModel" in checks.check_abs_value_model(helpers.ToyModel(3, 6))
+    assert "output 1" in verdict(checks.check_abs_value_model, leaky)
+    assert "one instance" in verdict(checks.check_abs_value_model, helpers.AbsValueModel(3, 6, n_instances=2))
+    assert "AbsValueModel" in verdict(checks.check_abs_value_model, helpers.ToyModel(3, 6))
+
+
+def test_a_wrong_answer_names_the_worst_entry_with_its_index():
+    def off_in_one_entry(W):
+        result = metrics.feature_dimensionality(W)
+        if W.shape[0] == 4:  # the random case: a small error at [0, 1], a large one at [2, 3]
+            result[0, 1] += 0.01
+            result[2, 3] += 0.5
+        return result
+
+    message = verdict(checks.check_feature_dimensionality, off_in_one_entry)
+    assert "at index [2, 3]" in message and "the worst of the wrong entries" in message and "first" not in message
+
+
+PLACEHOLDER_CALLS = [
+    (checks.check_feature_dimensionality, 1),
+    (checks.check_dimensions_per_feature, 1),
+    (checks.check_neuron_monosemanticity, 1),
+    (checks.check_phase_n2m1, 2),
+    (checks.check_anticorrelated_pair, 3),
+    (checks.check_effective_rank, 2),
+    (checks.check_feature_response, 1),
+    (checks.check_ternarize, 1),
+    (checks.check_frequency_norms, 1),
+    (checks.check_abs_value_model, 0),
+]
+
+
+@pytest.mark.parametrize("check, arity", PLACEHOLDER_CALLS, ids=[c.__name__ for c, _ in PLACEHOLDER_CALLS])
+def test_a_placeholder_is_reported_as_not_attempted_and_fails_only_when_strict(check, arity, monkeypatch, capsys):
+    def placeholder(*args):
+        assert len(args) == arity
+        raise NotImplementedError("write your implementation here")
+
+    monkeypatch.delenv("SUPERPOSITION_STRICT_EXERCISES", raising=False)
+    check(placeholder)
+    assert "not attempted yet" in capsys.readouterr().out
+    monkeypatch.setenv("SUPERPOSITION_STRICT_EXERCISES", "1")
+    with pytest.raises(checks.ExerciseNotAttempted, match="not attempted"):
+        check(placeholder)
+    monkeypatch.setenv("SUPERPOSITION_STRICT_EXERCISES", "maybe")
+    with pytest.raises(ValueError, match="SUPERPOSITION_STRICT_EXERCISES"):
+        check(placeholder)
+
+
+def test_the_abs_value_check_takes_a_function_that_builds_the_model():
+    assert verdict(checks.check_abs_value_model, lambda: hand_built_abs(3)).startswith("✔ correct")
+    assert "raised ZeroDivisionError" in verdict(checks.check_abs_value_model, lambda: 1 / 0)

@@ -54,4 +54,36 @@ def test_book_has_repository_issue_download_and_colab_buttons():
     assert html["use_repository_button"] and html["use_issues_button"] and html["use_download_button"]
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert config["repository"]["url"].startswith("https://github.com/")
-    assert config["repository"]["branch"] == "main"
+    assert config["repository"]["branch"] == "editions"  # the launch button opens the Colab edition
+
+
+def test_a_newer_push_to_main_does_not_cancel_a_deploy_in_progress():
+    concurrency = workflow()["concurrency"]
+    assert concurrency["cancel-in-progress"] in (False, "${{ github.event_name == 'pull_request' }}")
+
+
+def test_the_workflow_executes_and_publishes_both_editions_to_the_branch_colab_opens():
+    spec = workflow()
+    commands = [step.get("run", "") for step in spec["jobs"]["build"]["steps"]]
+    assert any("pytest" in command and "_build/colab" in command for command in commands)
+    assert "editions-check" in (ROOT / "Makefile").read_text().split("test:")[1].split("\n")[0]
+    publish = spec["jobs"]["publish-editions"]
+    assert publish["needs"] == "build" and publish["permissions"] == {"contents": "write"}
+    assert "refs/heads/main" in publish["if"] and "pull_request" in publish["if"]
+    script = next(step["run"] for step in publish["steps"] if "run" in step)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    branch = config["repository"]["branch"]
+    assert f"--initial-branch {branch}" in script and script.rstrip().endswith(branch)
+    assert "mv ../editions/colab notebooks" in script  # the path the launch button opens on that branch
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    try:
+        import editions
+    finally:
+        sys.path.pop(0)
+    assert editions.EDITIONS_BRANCH == branch and editions.published_folder("colab") == "notebooks"
+
+
+def test_readme_says_which_pages_setting_publishing_needs_and_how_to_get_the_cpu_wheel():
+    readme = (ROOT / "README.md").read_text()
+    assert "Settings → Pages" in readme and "GitHub Actions" in readme
+    assert "download.pytorch.org/whl/cpu" in readme and "python3-venv" in readme

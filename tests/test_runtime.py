@@ -46,6 +46,20 @@ def test_asking_for_missing_cuda_is_a_clear_error(monkeypatch):
         helpers.default_device()
 
 
+def test_mps_is_never_the_default_because_chapters_need_float64(monkeypatch):
+    monkeypatch.delenv("SUPERPOSITION_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert helpers.default_device().type == "cpu"
+    assert helpers.default_device("mps").type == "mps"  # asked for explicitly, it is used
+
+
+def test_asking_for_missing_mps_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"device asks for 'mps'.*no MPS device"):
+        helpers.default_device("mps")
+
+
 def test_unknown_device_name_is_a_clear_error():
     with pytest.raises(ValueError, match="device must name a torch device"):
         helpers.default_device("gpu0")
