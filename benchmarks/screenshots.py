@@ -1,9 +1,10 @@
 """Look at the built book as a reader would: screenshots of its pages in headless Chromium.
 
-Not run in CI. Needs the built book (`make book`), Debian's Chromium and the Playwright driver:
+Not run in CI. Needs the built book (`make book`) and its editions (`make editions`), Debian's
+Chromium, the Playwright driver and nbconvert:
 
     apt-get install chromium                     # /usr/bin/chromium
-    .venv/bin/pip install playwright             # the Python driver only; no browser download
+    .venv/bin/pip install playwright nbconvert   # the Python driver only (no browser download); nbconvert
     npm install --prefix /tmp/mathjax mathjax@3  # optional: see --mathjax
 
     .venv/bin/python benchmarks/screenshots.py [--out _build/screenshots] [--mathjax DIR]
@@ -18,11 +19,16 @@ It serves `_build/html` on localhost and saves, for a desktop-sized window:
 - `chapter.png`, `figure.png`: the top of chapter 1, and its first figure with the caption;
 - `exercise.png`: an exercise with its solution opened by a click on the solution's title;
 - `search.png`: the search page's results for a term the book uses;
-- `download.png`: the download menu of a chapter, opened.
+- `download.png`: the download menu of a chapter, opened;
+- `edition-top.png`, `edition-exercise.png`, `edition-solution.png`: chapter 1's Colab edition rendered by
+  nbconvert (a stand-in for Colab's renderer): its header and a glued number, an exercise with its
+  solution folded, and the solution opened.
 
 It also checks every page for what a reader would notice and the screenshots might not show:
 JavaScript errors, failed requests, chapter images without a caption, formulas MathJax could not
-render (with ``--mathjax``), and pages that show a Python traceback or warning.
+render (with ``--mathjax``), pages that show a Python traceback or warning, and raw markup (``$``,
+``{glue``, ``{cite``, directive fences, TeX commands outside math: book/_ext/raw_markup.py). In the
+edition it checks that no MyST is left, that solutions start folded and that glued numbers are filled in.
 It exits non-zero when it finds any of those.
 """
 
@@ -39,7 +45,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import raw_markup  # noqa: E402  (book/_ext is not a package)
+
 CHAPTER = "notebooks/01_uniform_superposition.html"
+EDITION_CHAPTER = "01_uniform_superposition.ipynb"
 EXERCISE = "ex-uniform-dimensionality"
 SEARCH_TERM = "antipodal"
 CHROMIUM_FLAGS = [
@@ -84,12 +94,54 @@ def serve(directory: Path) -> Iterator[str]:
         server.shutdown()
 
 
+def check_edition(browser, notebook: Path, out: Path, problems: list[str]) -> None:
+    """Render one Colab-edition notebook with nbconvert, screenshot it and check what a Colab user sees."""
+    if not notebook.exists():
+        problems.append(f"no Colab edition at {notebook}: run `make editions` first")
+        return
+    import nbconvert
+    import nbformat
+
+    html, _ = nbconvert.HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    rendered = out / "edition.html"
+    rendered.write_text(html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1200, "height": 900}, device_scale_factor=1)
+    page.goto(rendered.as_uri())
+    page.wait_for_load_state("load")
+    text = page.locator("body").inner_text()
+    for raw in ("{exercise}", "{solution}", "{glue", "{cite", ":label:", ":class:", "⟨"):
+        if raw in text:
+            problems.append(f"edition {notebook.name}: shows {raw!r}")
+    if "Numbers in the text are those of the book's build" not in text:
+        problems.append(f"edition {notebook.name}: the header does not say where the numbers come from")
+    path = out / "edition-top.png"
+    page.screenshot(path=str(path))
+    print(f"saved {path}")
+    details = page.locator("details")
+    print(f"edition {notebook.name}: {details.count()} solutions, {page.locator('blockquote').count()} exercise blocks")
+    if details.count() == 0 or any(details.nth(i).get_attribute("open") is not None for i in range(details.count())):
+        problems.append(f"edition {notebook.name}: solutions missing or not folded")
+        return
+    exercise = page.locator("blockquote", has_text="Exercise 1:").first
+    exercise.scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, -40)")
+    page.screenshot(path=str(out / "edition-exercise.png"))
+    details.first.locator("summary").click()
+    page.wait_for_timeout(300)
+    if details.first.get_attribute("open") is None:
+        problems.append(f"edition {notebook.name}: a click on a solution's summary does not open it")
+    page.screenshot(path=str(out / "edition-solution.png"))
+    print(f"saved {out / 'edition-exercise.png'} and {out / 'edition-solution.png'}")
+    page.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html", help="the built book")
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "screenshots", help="where the PNGs go")
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="the Chromium executable")
     parser.add_argument("--mathjax", type=Path, help="a local MathJax 3 es5 folder to serve the CDN's requests")
+    parser.add_argument("--edition", type=Path, default=ROOT / "_build" / "colab", help="the Colab edition")
     args = parser.parse_args()
     if not (args.html / "index.html").exists():
         parser.error(f"no built book in {args.html}: run `make book` first")
@@ -163,6 +215,8 @@ def main() -> int:
             ]
             if name.startswith("notebooks/") and uncaptioned:
                 problems.append(f"{name}: {len(uncaptioned)} of {images.count()} images have no caption")
+            for finding in raw_markup.find_in_html(page.locator("main, article").first.inner_html()):
+                problems.append(f"{name}: raw markup: {finding}")
             unrendered = page.locator("mjx-merror, .math:not(:has(mjx-container))").count() if args.mathjax else 0
             if unrendered:
                 problems.append(f"{name}: {unrendered} formulas did not render")
@@ -191,6 +245,7 @@ def main() -> int:
             if not response.ok:
                 problems.append(f"{CHAPTER}: downloading the notebook ({href}) answered {response.status}")
         shot("download")
+        check_edition(browser, args.edition / EDITION_CHAPTER, args.out, problems)
         browser.close()
 
     for problem in problems:

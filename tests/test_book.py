@@ -187,6 +187,8 @@ def test_every_figure_has_its_own_cell_and_a_caption(path):
         assert len(figure.get("caption", "")) >= 60, f"{path.name} cell {index} has no caption saying what to see"
         assert re.fullmatch(r"fig-[a-z0-9-]+", figure.get("name", "")), f"{path.name} cell {index} has no fig- name"
         assert not shows_a_value(cell), f"{path.name} cell {index} displays a table under its figure caption"
+        alt = cell["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")
+        assert len(alt) >= 40 and "$" not in alt, f"{path.name} cell {index} needs alt text (plain words, no TeX)"
 
 
 QUIET_CALLS = ("show", "print", "claim", "glue")

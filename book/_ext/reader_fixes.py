@@ -1,4 +1,4 @@
-"""Two fixes for what a reader of the HTML book runs into (found with benchmarks/screenshots.py).
+"""Fixes for what a reader of the HTML book runs into (found with benchmarks/screenshots.py).
 
 1. The title of a hidden solution ("Solution to Exercise 1.2 (...)") is mostly a link back to its
    exercise. sphinx-togglebutton only opens the solution when the click lands on the title itself or
@@ -9,11 +9,17 @@
    again, with the file name ``""`` instead of ``None``, when it collects late registrations before
    writing, so every page declared the constant twice and the browser reported a SyntaxError.
    Identical scripts are dropped from each page.
+3. Printed output lines were cut off at the edge of their box (a claim's statement and its numbers),
+   and pandas tables styled with ``.style`` lost their cell padding; ``static/reader.css`` wraps the
+   lines and pads the cells.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 OPEN_SOLUTION_FROM_ITS_TITLE = """
 document.addEventListener("click", (event) => {
@@ -41,7 +47,14 @@ def _drop_duplicate_scripts(app, pagename: str, templatename: str, context: dict
     context["script_files"] = unique
 
 
+def _add_static_path(app) -> None:
+    if str(STATIC) not in app.config.html_static_path:
+        app.config.html_static_path.append(str(STATIC))
+
+
 def setup(app) -> dict[str, Any]:
     app.add_js_file(None, body=OPEN_SOLUTION_FROM_ITS_TITLE)
+    app.connect("builder-inited", _add_static_path)
+    app.add_css_file("reader.css")
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
