@@ -50,7 +50,11 @@ def baseline_step(
     n_instances, n_features, _ = model.W.shape
     batch = generate_batch(batch_size, n_instances, n_features, density, generator)
     out = model(batch)
-    loss = (importance * (batch - out).square()).mean(dim=(0, 2))
+    return _autograd_step(optimizer, (importance * (batch - out).square()).mean(dim=(0, 2)))
+
+
+def _autograd_step(optimizer: torch.optim.Optimizer, loss: Tensor) -> Tensor:
+    """Backpropagate the summed per-instance ``loss`` and step; returns it detached."""
     optimizer.zero_grad(set_to_none=True)
     loss.sum().backward()
     optimizer.step()
@@ -86,8 +90,4 @@ def instance_major_step(
     shape = (n_instances, batch_size, n_features)
     values = torch.rand(shape, generator=generator)
     batch = torch.where(torch.rand(shape, generator=generator) <= density, values, torch.zeros(()))
-    loss = (importance * (batch - model(batch)).square()).mean(dim=(1, 2))
-    optimizer.zero_grad(set_to_none=True)
-    loss.sum().backward()
-    optimizer.step()
-    return loss.detach()
+    return _autograd_step(optimizer, (importance * (batch - model(batch)).square()).mean(dim=(1, 2)))

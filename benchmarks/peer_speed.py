@@ -34,7 +34,7 @@ from pathlib import Path
 
 import torch
 from baseline import InstanceMajorModel, instance_major_step
-from trainer_speed import Config, evaluation_loss, gemm_peak_gflops, initial_weights
+from trainer_speed import Config, evaluation_loss, gemm_peak_gflops, initial_weights, train_helpers
 
 import helpers
 from helpers.data import derived_seed
@@ -65,19 +65,8 @@ CONFIGS = {
 
 
 def run_helpers(config: Config, steps: int, seed: int) -> tuple[float, torch.Tensor, object]:
-    model = helpers.ToyModel(config.n_features, config.n_hidden, config.n_instances)
-    result = helpers.train(
-        model,
-        density=config.density(),
-        importance=config.importance(),
-        steps=steps,
-        batch_size=config.batch_size,
-        lr=1e-3,
-        seed=seed,
-        progress=False,
-        log_every=100,
-    )
-    return result.loop_seconds / steps * 1e3, model.W.detach().clone(), model
+    ms, model = train_helpers(config, steps, seed)
+    return ms, model.W.detach().clone(), model
 
 
 def run_bmm(config: Config, steps: int, seed: int) -> tuple[float, torch.Tensor, object]:

@@ -113,7 +113,8 @@ def run_baseline(config: Config, steps: int, seed: int, x_eval: torch.Tensor) ->
     return seconds / steps * 1e3, evaluation_loss(forward, config, x_eval, importance)
 
 
-def run_helpers(config: Config, steps: int, seed: int, x_eval: torch.Tensor) -> tuple[float, float]:
+def train_helpers(config: Config, steps: int, seed: int) -> tuple[float, helpers.ToyModel]:
+    """``helpers.train`` on ``config`` for ``steps`` steps: milliseconds per step of its loop, and the model."""
     model = helpers.ToyModel(config.n_features, config.n_hidden, config.n_instances)
     result = helpers.train(
         model,
@@ -126,7 +127,12 @@ def run_helpers(config: Config, steps: int, seed: int, x_eval: torch.Tensor) -> 
         progress=False,
         log_every=100,  # the loss is logged every 100 steps, 1% of a 10,000-step run
     )
-    return result.loop_seconds / steps * 1e3, evaluation_loss(model, config, x_eval, config.importance())
+    return result.loop_seconds / steps * 1e3, model
+
+
+def run_helpers(config: Config, steps: int, seed: int, x_eval: torch.Tensor) -> tuple[float, float]:
+    ms, model = train_helpers(config, steps, seed)
+    return ms, evaluation_loss(model, config, x_eval, config.importance())
 
 
 def main() -> int:
