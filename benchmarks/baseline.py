@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from helpers.data import sparse_features
+
 
 class BaselineModel(nn.Module):
     """``x' = ReLU(Wᵀ W x + b)`` with ``W: [instances, features, hidden]``, as the Colab stores it."""
@@ -82,12 +84,18 @@ def instance_major_step(
     importance: Tensor,
     batch_size: int,
     generator: torch.Generator,
+    *,
+    one_draw: bool = False,
 ) -> Tensor:
-    """One autograd step of :class:`InstanceMajorModel` on a fresh ``[instances, batch, features]`` batch
-    (two uniform draws per entry, as the Colab draws them); ``density: [instances, 1, 1]``,
-    ``importance: [instances, 1, features]``. Returns the per-instance loss ``[instances]``."""
+    """One autograd step of :class:`InstanceMajorModel` on a fresh ``[instances, batch, features]`` batch,
+    drawn with two uniform draws per entry as the Colab draws it, or with ``one_draw`` as
+    ``helpers.sparse_features`` does (one uniform decides presence and value); ``density: [instances, 1,
+    1]``, ``importance: [instances, 1, features]``. Returns the per-instance loss ``[instances]``."""
     n_instances, _, n_features = model.W.shape
     shape = (n_instances, batch_size, n_features)
-    values = torch.rand(shape, generator=generator)
-    batch = torch.where(torch.rand(shape, generator=generator) <= density, values, torch.zeros(()))
+    if one_draw:
+        batch = sparse_features(n_instances, batch_size, n_features, density.view(-1), generator=generator)
+    else:
+        values = torch.rand(shape, generator=generator)
+        batch = torch.where(torch.rand(shape, generator=generator) <= density, values, torch.zeros(()))
     return _autograd_step(optimizer, (importance * (batch - model(batch)).square()).mean(dim=(1, 2)))

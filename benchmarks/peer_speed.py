@@ -12,7 +12,10 @@ the same number of steps from the same initial weights:
 
 - ``helpers.train``: the book's trainer (AdamW, weight decay 0.01);
 - ``plain bmm``: the model written the way a PyTorch user would, instance-major ``[instances, batch,
-  features]`` with two ``torch.bmm`` products, autograd and AdamW (``baseline.InstanceMajorModel``);
+  features]`` with two ``torch.bmm`` products, autograd and AdamW (``baseline.InstanceMajorModel``), its
+  batches drawn as the official Colab draws them (two uniform draws per entry);
+- ``bmm, one draw``: the same loop with its batches from ``helpers.sparse_features`` (one uniform per
+  entry), which separates what sampling costs from what the hand-written step saves;
 - ``tms-kit``: its ``Model``, ``IIDFeatureGenerator``, ``ImportanceWeightedLoss`` and ``optimize``
   (its recipe: Adam without weight decay; einops einsum over ``[batch, instances, features]``).
 
@@ -26,6 +29,7 @@ models: the same problem trained the same number of steps should give the same c
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import sys
@@ -69,7 +73,7 @@ def run_helpers(config: Config, steps: int, seed: int) -> tuple[float, torch.Ten
     return ms, model.W.detach().clone(), model
 
 
-def run_bmm(config: Config, steps: int, seed: int) -> tuple[float, torch.Tensor, object]:
+def run_bmm(config: Config, steps: int, seed: int, *, one_draw: bool = False) -> tuple[float, torch.Tensor, object]:
     model = InstanceMajorModel(initial_weights(config, seed))
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     density = config.density().view(-1, 1, 1)
@@ -77,7 +81,7 @@ def run_bmm(config: Config, steps: int, seed: int) -> tuple[float, torch.Tensor,
     generator = torch.Generator().manual_seed(derived_seed(seed, 99))
     started = time.perf_counter()
     for _ in range(steps):
-        instance_major_step(model, optimizer, density, importance, config.batch_size, generator)
+        instance_major_step(model, optimizer, density, importance, config.batch_size, generator, one_draw=one_draw)
     seconds = time.perf_counter() - started
     return seconds / steps * 1e3, model.W.detach().clone(), model
 
@@ -109,7 +113,12 @@ def run_peer(config: Config, steps: int, seed: int) -> tuple[float, torch.Tensor
     return seconds / steps * 1e3, tms.model.W.detach().clone(), forward
 
 
-TRAINERS = {"helpers.train": run_helpers, "plain bmm": run_bmm, "tms-kit": run_peer}
+TRAINERS = {
+    "helpers.train": run_helpers,
+    "plain bmm": run_bmm,
+    "bmm, one draw": functools.partial(run_bmm, one_draw=True),
+    "tms-kit": run_peer,
+}
 
 
 def main() -> int:
@@ -160,7 +169,9 @@ def main() -> int:
         print(f"{'1/(1-S)':>9}" + "".join(f"{t:>15}" for t in TRAINERS))
         for i, density in enumerate(config.density().tolist()):
             print(f"{1 / density:>9.2f}" + "".join(f"{curves[t][i].item():>15.3f}" for t in TRAINERS))
-        for trainer in ("plain bmm", "tms-kit"):
+        for trainer in TRAINERS:
+            if trainer == "helpers.train":
+                continue
             gap = (curves[trainer] - curves["helpers.train"]).abs()
             largest, median = gap.max().item(), gap.median().item()
             print(f"largest |ΔD*| helpers.train vs {trainer}: {largest:.3f} (median {median:.3f})")
