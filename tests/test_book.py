@@ -246,3 +246,9 @@ def test_exercise_check_cells_ship_a_placeholder_that_raises_and_call_the_check_
         # The check prints its verdict and raises on a wrong answer; print(...) around it would add "None".
         assert "print(checks." not in cell, cell
         assert "raise NotImplementedError(" in cell, cell  # "not attempted yet" lets the book build
+
+
+def test_references_use_no_tex_commands_the_bibliography_would_print_raw():
+    # sphinxcontrib-bibtex printed "\texttt toy_models.ipynb" on the references page (raw_markup.py found it)
+    commands = re.findall(r"\\[A-Za-z]+", (ROOT / "book" / "references.bib").read_text())
+    assert commands == [], commands
