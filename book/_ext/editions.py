@@ -310,7 +310,7 @@ def _header(context: Context, notebook: str) -> str:
         "student": "Student edition: the chapter with its exercises and their checks, and no solutions.",
     }[context.edition]
     numbers = (
-        f"Numbers in the text are those of the book's build at commit `{context.commit}` (base seed 0, "
+        f"Numbers in the text are those of the book's build at commit `{context.commit[:12]}` (base seed 0, "
         "`book` profile); a run with another seed or profile gives slightly different values, and the "
         "hidden check cells test the statements again on your run."
         if context.glue is not None
@@ -319,7 +319,7 @@ def _header(context: Context, notebook: str) -> str:
     opens = colab_url(context.repository_url, context.edition, notebook)
     badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({opens})"
     return (
-        f"{badge}\n\n*{which} Generated from `notebooks/{notebook}` at commit `{context.commit}` of "
+        f"{badge}\n\n*{which} Generated from `notebooks/{notebook}` at commit `{context.commit[:12]}` of "
         f"[Superposition, reproduced]({context.repository_url}); read it as a web page in the "
         f"[online book]({online}). {numbers}*"
     )
@@ -402,9 +402,10 @@ def build_outputs(build: Path, name: str) -> tuple[nbformat.NotebookNode | None,
 
 
 def current_commit() -> str:
+    """The full hash of the checked-out commit (pip resolves a full hash on any clone), or "main"."""
     try:
         return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "main"
