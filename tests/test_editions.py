@@ -222,3 +222,30 @@ def test_the_instructors_page_links_both_editions_of_every_chapter_and_answers_i
             assert f"({editions.colab_url(repository, edition, path.name)})" in page, (edition, path.name)
     assert page.count("```{admonition} Answer key") == page.count("What to discuss:") == 2
     assert "SUPERPOSITION_STRICT_EXERCISES=1" in page
+
+
+def test_outputs_come_from_jupyter_cache_when_the_build_rendered_from_it(tmp_path):
+    # make test builds the book from the cache nbval filled: jupyter_execute then holds no outputs
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    path = ROOT / "notebooks" / "03_correlated_features.ipynb"
+    source = nbformat.read(path, as_version=4)
+    folder = tmp_path / "jupyter_execute" / "notebooks"
+    folder.mkdir(parents=True)
+    nbformat.write(source, folder / path.name)  # no outputs, as myst-nb writes it then
+    glue = {name: {"data": {"text/plain": "3"}} for name in glued_names(source)}
+    (folder / f"{path.stem}.glue.json").write_text(__import__("json").dumps(glue))
+    executed = nbformat.read(path, as_version=4)
+    record = nbformat.v4.new_output("display_data", data={"application/papermill.record/text/plain": "1"})
+    record.metadata = {"scrapbook": {"name": "x", "mime_prefix": "application/papermill.record/"}}
+    for cell in executed.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="cached\n"), record]
+    get_cache(str(tmp_path / ".jupyter_cache")).cache_notebook_bundle(
+        CacheBundleIn(executed, str(path)), check_validity=False, overwrite=True
+    )
+    editions.make_editions(tmp_path / "out", commit="abc1234", build=tmp_path, notebooks=[path])
+    student = nbformat.read(tmp_path / "out" / "student" / path.name, as_version=4)
+    code = [c for c in student.cells if c.cell_type == "code"]
+    assert all([o["text"] for o in c.outputs] == ["cached\n"] for c in code)  # the glue record is dropped

@@ -372,7 +372,9 @@ def convert_notebook(
             if "google.colab" in cell.source and "%pip install" in cell.source:
                 cell.source = _install_cell(cell.source, context)
             if executed is not None:
-                cell.outputs = copy.deepcopy(executed.cells[index].get("outputs", []))
+                # glued values travel as outputs a notebook front end cannot show; the text has them
+                outputs = executed.cells[index].get("outputs", [])
+                cell.outputs = [copy.deepcopy(o) for o in outputs if "scrapbook" not in o.get("metadata", {})]
                 cell.execution_count = executed.cells[index].get("execution_count")
             else:
                 cell.outputs, cell.execution_count = [], None
@@ -385,13 +387,19 @@ def convert_notebook(
     return edition_nb
 
 
-def build_outputs(build: Path, name: str) -> tuple[nbformat.NotebookNode | None, dict[str, str] | None]:
-    """The executed notebook and glued values of ``name`` from a book build folder, if it has them."""
+def build_outputs(build: Path, name: str, source=None) -> tuple[nbformat.NotebookNode | None, dict[str, str] | None]:
+    """The executed notebook and glued values of ``name`` from a book build folder, if it has them.
+
+    The glued values are in ``jupyter_execute/notebooks/<chapter>.glue.json``. The outputs are in the
+    notebook myst-nb wrote beside it when it executed the chapter itself, and otherwise (a build from
+    jupyter-book's cache, as ``make test`` does) in that cache, ``.jupyter_cache``, matched to ``source``."""
     folder = build / "jupyter_execute" / "notebooks"
     notebook_path, glue_path = folder / name, folder / f"{Path(name).stem}.glue.json"
     if not notebook_path.exists():
         return None, None
     executed = nbformat.read(notebook_path, as_version=4)
+    if source is not None and not any(cell.get("outputs") for cell in executed.cells):
+        executed = _cached_outputs(build / ".jupyter_cache", source)
     glue: dict[str, str] = {}
     if glue_path.exists():
         for key, output in json.loads(glue_path.read_text(encoding="utf-8")).items():
@@ -399,6 +407,19 @@ def build_outputs(build: Path, name: str) -> tuple[nbformat.NotebookNode | None,
             if text is not None:
                 glue[key] = text
     return executed, glue
+
+
+def _cached_outputs(cache_path: Path, source) -> nbformat.NotebookNode | None:
+    """``source`` with the outputs jupyter-cache holds for its code, or None when it holds none."""
+    if not cache_path.is_dir():
+        return None
+    from jupyter_cache import get_cache
+
+    try:
+        _, merged = get_cache(str(cache_path)).merge_match_into_notebook(copy.deepcopy(source))
+    except KeyError:  # no cached run of this code
+        return None
+    return merged
 
 
 def current_commit() -> str:
@@ -416,7 +437,7 @@ def make_editions(out: Path, *, commit: str, build: Path | None, notebooks: list
     written = []
     for path in notebooks:
         source = nbformat.read(path, as_version=4)
-        executed, glue = build_outputs(build, path.name) if build is not None else (None, None)
+        executed, glue = build_outputs(build, path.name, source) if build is not None else (None, None)
         for edition in EDITIONS:
             target = out / edition / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
