@@ -122,7 +122,7 @@ def check_edition(browser, notebook: Path, out: Path, problems: list[str]) -> No
     if details.count() == 0 or any(details.nth(i).get_attribute("open") is not None for i in range(details.count())):
         problems.append(f"edition {notebook.name}: solutions missing or not folded")
         return
-    exercise = page.locator("blockquote", has_text="Exercise 1:").first
+    exercise = page.locator("blockquote", has_text="Exercise 1.1:").first
     exercise.scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, -40)")
     page.screenshot(path=str(out / "edition-exercise.png"))

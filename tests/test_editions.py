@@ -93,9 +93,10 @@ def test_every_exercise_states_its_metadata_in_the_book_and_both_editions(path):
         assert editions.METADATA.match(first_line), f"{exercise.options['label']}: {first_line!r}"
     for edition in editions.EDITIONS:
         _, converted = convert(path, edition)
-        blocks = re.findall(r"^> \*\*Exercise (\d+): .+\*\*\n>\n> (.+)$", markdown(converted), re.M)
-        assert [int(n) for n, _ in blocks] == list(range(1, len(exercises) + 1)), edition
-        assert all(editions.METADATA.match(line) for _, line in blocks), edition
+        blocks = re.findall(r"^> \*\*Exercise (\d+)\.(\d+): .+\*\*\n>\n> (.+)$", markdown(converted), re.M)
+        chapter = int(path.name[:2])
+        assert [(int(c), int(n)) for c, n, _ in blocks] == [(chapter, n) for n in range(1, len(exercises) + 1)]
+        assert all(editions.METADATA.match(line) for *_, line in blocks), edition
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])

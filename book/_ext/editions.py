@@ -81,7 +81,7 @@ class Context:
     repository_url: str
     references: dict[str, str]
     glue: dict[str, str] | None
-    exercises: dict[str, tuple[int, str]] = field(default_factory=dict)
+    exercises: dict[str, tuple[str, str]] = field(default_factory=dict)
     figures: int = 0
 
 
@@ -259,10 +259,16 @@ def _exercise(directive: Directive, context: Context) -> str:
     label = directive.options.get("label")
     if not label:
         raise EditionError(f"{context.chapter}: an exercise has no :label:")
-    number = len(context.exercises) + 1
+    number = f"{_chapter_number(context.chapter)}.{len(context.exercises) + 1}"  # as the book numbers it
     context.exercises[label] = (number, directive.argument)
     body = convert_text(directive.body, context)
     return _quote(f"**Exercise {number}: {directive.argument}**\n\n{body}")
+
+
+def _chapter_number(chapter: str) -> int:
+    """The chapter's number from its file name (``03_correlated_features.ipynb`` → 3)."""
+    prefix = chapter.split("_", 1)[0]
+    return int(prefix) if prefix.isdigit() else 0
 
 
 def _solution(directive: Directive, context: Context) -> str:
