@@ -11,7 +11,9 @@ source as it is. This script rewrites every chapter into plain Jupyter markdown:
   point into the online book;
 - figure captions (``mystnb.figure`` metadata) follow their figure as markdown;
 - the Colab install cell pins ``helpers`` to the commit the edition is made from, and the badge opens
-  the edition itself.
+  the edition itself;
+- cells the book hides (the claim checks) become collapsed Colab forms with a title, their code one
+  double-click away.
 
 It reads the outputs of the last book build when there is one (``_build/jupyter_execute``: the executed
 notebooks and their ``.glue.json``), so an edition opens with its figures. Without a build the glued numbers
@@ -331,6 +333,12 @@ def _header(context: Context, notebook: str) -> str:
     )
 
 
+def _form_title(source: str) -> str:
+    """The ``#@title`` line Colab shows in place of a cell's hidden code."""
+    what = "Check the claims of this section" if "claim(" in source else "Code hidden in the book"
+    return f"#@title {what} (double-click to show the code)"
+
+
 def _caption_cell(cell: dict, context: Context) -> nbformat.NotebookNode | None:
     figure = cell.get("metadata", {}).get("mystnb", {}).get("figure", {})
     caption = figure.get("caption")
@@ -377,6 +385,9 @@ def convert_notebook(
         if cell.cell_type == "code":
             if "google.colab" in cell.source and "%pip install" in cell.source:
                 cell.source = _install_cell(cell.source, context)
+            if "hide-input" in tags:  # hidden in the book: a collapsed form in Colab, code one click away
+                cell.source = f"{_form_title(cell.source)}\n{cell.source}"
+                cell.metadata["cellView"] = "form"
             if executed is not None:
                 # glued values travel as outputs a notebook front end cannot show; the text has them
                 outputs = executed.cells[index].get("outputs", [])
