@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import functools
 import json
 import re
 import subprocess
@@ -40,6 +41,7 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from jupyter_cache import get_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITIONS = ("colab", "student")
@@ -87,6 +89,7 @@ class Context:
     figures: int = 0
 
 
+@functools.cache
 def repository_url(config_path: Path = ROOT / "_config.yml") -> str:
     """The repository's URL, defined once in ``_config.yml``."""
     return yaml.safe_load(config_path.read_text(encoding="utf-8"))["repository"]["url"].rstrip("/")
@@ -157,6 +160,12 @@ def author_year(bib_text: str) -> dict[str, str]:
         )
         labels[match["key"]] = f"{names}, {_bib_field(match['entry'], 'year') or 'n.d.'}"
     return labels
+
+
+@functools.cache
+def _book_references() -> dict[str, str]:
+    """``author_year`` of book/references.bib, read once per run (every chapter and edition uses it)."""
+    return author_year((ROOT / "book" / "references.bib").read_text(encoding="utf-8"))
 
 
 # --- markdown ----------------------------------------------------------------------------------------
@@ -363,7 +372,7 @@ def convert_notebook(
         commit=commit,
         book_url=book_url(repository),
         repository_url=repository,
-        references=author_year((ROOT / "book" / "references.bib").read_text(encoding="utf-8")),
+        references=_book_references(),
         glue=glue,
     )
     if executed is not None and len(executed.cells) != len(source.cells):
@@ -430,8 +439,6 @@ def _cached_outputs(cache_path: Path, source) -> nbformat.NotebookNode | None:
     """``source`` with the outputs jupyter-cache holds for its code, or None when it holds none."""
     if not cache_path.is_dir():
         return None
-    from jupyter_cache import get_cache
-
     try:
         _, merged = get_cache(str(cache_path)).merge_match_into_notebook(copy.deepcopy(source))
     except KeyError:  # no cached run of this code

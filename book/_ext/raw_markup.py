@@ -20,6 +20,10 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import nbformat
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
 #: What a reader must not see in running text, each with the reason it shows.
 PATTERNS = {
     "raw $": re.compile(r"\$"),
@@ -88,16 +92,11 @@ def find_in_html(html: str) -> list[str]:
 
 def render_markdown(markdown: str) -> str:
     """Markdown as a notebook front end renders it (CommonMark, tables, ``$``/``$$`` math as math)."""
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.dollarmath import dollarmath_plugin
-
     return MarkdownIt("commonmark").enable("table").use(dollarmath_plugin).render(markdown)
 
 
 def find_in_notebook(path: Path) -> list[str]:
     """Every raw-markup finding in the markdown cells of a notebook, each prefixed with its cell."""
-    import nbformat
-
     notebook = nbformat.read(path, as_version=4)
     return [
         f"cell {index}: {finding}"
