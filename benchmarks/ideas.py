@@ -129,6 +129,7 @@ def main() -> int:
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--sizes", nargs="*", default=list(SIZES), choices=list(SIZES))
     args = parser.parse_args()
+    helpers.tune_allocator()  # as the chapters do in their setup cell
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch_size}; ms per step")
     for name in args.sizes:
         rows = measure(*SIZES[name], args.batch_size, args.steps, args.repeats, args.compile)

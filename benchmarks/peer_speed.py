@@ -129,6 +129,7 @@ def main() -> int:
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--peer-site", type=Path, default=PEER_SITE, help="where tms-kit is installed")
     args = parser.parse_args()
+    helpers.tune_allocator()  # as the chapters do in their setup cell
     sys.path.insert(0, str(args.peer_site))
     try:
         import tms_kit

@@ -142,6 +142,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="extra short timing runs per trainer")
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS), choices=list(CONFIGS))
     args = parser.parse_args()
+    helpers.tune_allocator()  # as the chapters do in their setup cell
 
     peak = gemm_peak_gflops()
     print(

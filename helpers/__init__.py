@@ -34,8 +34,6 @@ from .train import TrainResult, log_spaced_steps, train
 
 __version__ = "0.1.0"
 
-tune_allocator()
-
 __all__ = [
     "ACTIVATIONS",
     "AbsValueModel",
@@ -76,4 +74,5 @@ __all__ = [
     "theory",
     "train",
     "train_modular",
+    "tune_allocator",
 ]

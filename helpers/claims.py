@@ -283,7 +283,7 @@ def glue(name: str, value: Any) -> None:
     a book build (Colab, a plain Jupyter) myst-nb may be missing; then this does nothing."""
     if hasattr(value, "item"):
         value = value.item()
-    try:
+    try:  # imported here: myst-nb is optional (absent in Colab) and pulls in Sphinx, too heavy for `import helpers`
         from myst_nb import glue as myst_glue
     except ImportError:
         return

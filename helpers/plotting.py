@@ -70,9 +70,6 @@ def set_style() -> None:
     )
 
 
-set_style()
-
-
 def _numpy(values) -> np.ndarray:
     if isinstance(values, torch.Tensor):
         return values.detach().cpu().numpy()

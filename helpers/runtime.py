@@ -1,7 +1,10 @@
-"""Run-time settings read from the environment: base seed, profile, device, progress bars."""
+"""Run-time settings read from the environment (base seed, profile, device, progress bars, controls), and
+the allocator tuning the book's runs ask for."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import sys
 
@@ -102,17 +105,17 @@ def tune_allocator() -> bool:
 
     PyTorch on a CPU allocates a fresh tensor for most operations. glibc serves large blocks with
     mmap and returns them to the system on free, so every new multi-MB tensor is page-faulted in
-    again: a 65 MB element-wise product took 33 ms instead of 5 ms on the book's 2-core machine. Raising
-    the mmap and trim thresholds to 1 GiB lets the heap reuse those blocks; a single arena keeps worker
-    threads from holding freed blocks in arenas of their own. Set
-    ``SUPERPOSITION_TUNE_MALLOC=0`` to leave the allocator alone. Returns whether it was tuned."""
+    again (book/performance.md measures the cost). Raising the mmap and trim thresholds to 1 GiB lets
+    the heap reuse those blocks; a single arena keeps worker threads from holding freed blocks in
+    arenas of their own.
+
+    This changes the whole process, so importing ``helpers`` never does it: the book's notebooks and
+    benchmarks call it in their setup. ``SUPERPOSITION_TUNE_MALLOC=0`` makes the call a no-op.
+    Returns whether the allocator was tuned."""
     if os.environ.get("SUPERPOSITION_TUNE_MALLOC", "1").strip() in ("0", "false", "no", "off"):
         return False
     if not sys.platform.startswith("linux"):
         return False
-    import ctypes
-    import ctypes.util
-
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt

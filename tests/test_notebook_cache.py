@@ -1,6 +1,7 @@
 """notebooks/conftest.py: a notebook that passes under nbval lands in the jupyter-cache with its outputs,
 where the book build (execute_notebooks: cache) finds it; a notebook with a failing cell does not."""
 
+import inspect
 from pathlib import Path
 
 import nbformat
@@ -10,6 +11,7 @@ import pytest
 # modules break when they are imported a second time in one process.
 from jupyter_cache.cache.main import JupyterCacheBase
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbval.plugin import IPyNbCell, IPyNbFile
 
 pytest_plugins = ["pytester"]
 
@@ -46,3 +48,11 @@ def test_a_notebook_with_a_failing_cell_is_not_cached(pytester):
     result.assert_outcomes(passed=1, failed=1)
     with pytest.raises(KeyError):
         JupyterCacheBase(str(pytester.path / "cache")).match_cache_notebook(notebook)
+
+
+def test_the_nbval_internals_the_conftest_reads_are_still_there():
+    # notebooks/conftest.py reads IPyNbCell.test_outputs and IPyNbFile.nb, which nbval does not document.
+    # The tests above exercise the whole path; this one names what broke when an nbval upgrade breaks it.
+    assert "self.test_outputs = outs" in inspect.getsource(IPyNbCell.runtest)
+    assert "self.nb = " in inspect.getsource(IPyNbFile)
+    assert "self.cell = cell" in inspect.getsource(IPyNbCell.__init__)

@@ -1,3 +1,8 @@
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -75,3 +80,54 @@ def test_control_default_untrained_and_bad_value(monkeypatch):
     monkeypatch.setenv("SUPERPOSITION_CONTROL", "random")
     with pytest.raises(ValueError, match="SUPERPOSITION_CONTROL"):
         helpers.runtime.control()
+
+
+# Run in a fresh interpreter: snapshot the global state a library could change (plot style, environment,
+# torch and numpy settings, warnings, logging, and any ctypes library call such as the allocator tuning),
+# import helpers (or run AFTER, to show the probe sees a change), snapshot again and list what differs.
+STATE_PROBE = r"""
+import json, logging, os, sys, warnings
+import matplotlib, numpy, torch
+
+calls = []
+sys.addaudithook(lambda event, args: calls.append(event) if event.startswith("ctypes.") else None)
+
+
+def snapshot():
+    return {
+        "matplotlib rcParams": {key: repr(value) for key, value in matplotlib.rcParams.items()},
+        "matplotlib backend": matplotlib.get_backend(),
+        "environment": dict(os.environ),
+        "torch": [torch.get_num_threads(), str(torch.get_default_dtype()), torch.is_grad_enabled(),
+                  torch.are_deterministic_algorithms_enabled(), torch.random.get_rng_state().tolist()],
+        "numpy": [numpy.random.get_state()[1].tolist(), numpy.geterr(), numpy.get_printoptions()],
+        "warnings": repr(warnings.filters),
+        "logging": [repr(logging.root.handlers), logging.root.level],
+    }
+
+
+before = snapshot()
+import helpers
+AFTER
+after = snapshot()
+print(json.dumps({"changed": sorted(key for key in before if before[key] != after[key]), "ctypes": calls}))
+"""
+
+
+def _state_changes(after: str = "") -> dict:
+    script = STATE_PROBE.replace("AFTER", after)
+    env = {key: value for key, value in os.environ.items() if key != "SUPERPOSITION_TUNE_MALLOC"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_importing_helpers_changes_no_global_state():
+    assert _state_changes() == {"changed": [], "ctypes": []}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the allocator tuning is glibc-only")
+def test_the_state_probe_sees_the_explicit_setup_calls():
+    # The same probe must see what the chapters' setup cell asks for, or the test above could not fail.
+    changes = _state_changes("helpers.tune_allocator()\nhelpers.plotting.set_style()")
+    assert changes["changed"] == ["matplotlib rcParams"]
+    assert "ctypes.dlopen" in changes["ctypes"]
