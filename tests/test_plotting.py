@@ -27,7 +27,7 @@ def test_phase_colours_follow_the_paper_code():
 
 
 def test_log_edges_are_geometric_midpoints():
-    edges = plotting._log_edges(np.array([1.0, 10.0, 100.0]))
+    edges = plotting.phase_diagrams._log_edges(np.array([1.0, 10.0, 100.0]))
     assert np.allclose(edges, [10**-0.5, 10**0.5, 10**1.5, 10**2.5])
 
 
@@ -50,10 +50,10 @@ def test_features_2d_and_alignment():
     W = torch.tensor([[[0.0, 1.0, -1.0], [1.0, 0.0, 0.0]]]).repeat(2, 1, 1)  # feature 0 points up already
     fig = plotting.plot_features_2d(W, ["a", "b"], hidden=torch.rand(2, 10, 2), align=1)
     assert len([ax for ax in fig.axes if ax.get_title()]) == 2
-    rotation = plotting._rotation_to_vertical(W[0], 1)  # feature 1 points along +x: turn it up
+    rotation = plotting.geometry._rotation_to_vertical(W[0], 1)  # feature 1 points along +x: turn it up
     assert torch.allclose(rotation @ W[0][:, 1], torch.tensor([0.0, 1.0]), atol=1e-6)
     small = torch.tensor([[0.01, 0.0], [0.0, 2.0]])  # feature 0 (almost) absent: align on the longest
-    assert torch.allclose(plotting._rotation_to_vertical(small, 0), torch.eye(2), atol=1e-6)
+    assert torch.allclose(plotting.geometry._rotation_to_vertical(small, 0), torch.eye(2), atol=1e-6)
 
 
 def test_basic_results_and_geometry_losses_draw():
