@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .. import metrics
+from ..theory import PHASES
 from .style import OTHER_PHASE_COLOUR, PHASE_COLOURS, as_numpy, new_axes
 
 
@@ -53,8 +54,6 @@ def plot_phase_theory(
     ``helpers.theory.PHASES``, e.g. from ``theory.phase_grid`` on a fine log grid, or the codes of
     ``metrics.feature_phase`` for trained cells, whose ``OTHER_PHASE`` gets a colour of its own) in the paper's
     colours, log axes, with optional closed-form boundary curves ``(r, p)`` drawn on top."""
-    from ..theory import PHASES
-
     fig, ax = new_axes(ax, (4.4, 3.9))
     colours = mpl.colors.ListedColormap([PHASE_COLOURS[name] for name in PHASES] + [OTHER_PHASE_COLOUR])
     r, p, codes = as_numpy(relative_importance), as_numpy(density), as_numpy(phase_codes)

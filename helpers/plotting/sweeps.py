@@ -5,6 +5,7 @@ and range of repeated runs, and the losses of candidate geometries."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -144,8 +145,6 @@ def plot_feature_dimensionality(
 
 
 def _fraction(value: float) -> str:
-    from fractions import Fraction
-
     frac = Fraction(value).limit_denominator(12)
     return str(frac.numerator) if frac.denominator == 1 else f"{frac.numerator}/{frac.denominator}"
 
