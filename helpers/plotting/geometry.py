@@ -15,7 +15,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .. import metrics
-from .style import INTERFERENCE_CMAP, SUPERPOSITION_CMAP, as_numpy, new_axes, table_axes, table_weights
+from .style import (
+    INTERFERENCE_CMAP,
+    SUPERPOSITION_CMAP,
+    as_numpy,
+    labelled,
+    new_axes,
+    superposition_colorbar,
+    table_axes,
+    table_weights,
+)
 
 
 def plot_interference(
@@ -29,16 +38,12 @@ def plot_interference(
         raise ValueError(f"W must be one instance, shape [n_hidden, n_features], got {list(weights.shape)}")
     gram = (weights.T @ weights).numpy()
     image = ax.imshow(gram, cmap=INTERFERENCE_CMAP, vmin=-limit, vmax=limit, interpolation="nearest")
-    ax.set_xlabel("feature j")
-    ax.set_ylabel("feature i")
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax.grid(False)
-    if title:
-        ax.set_title(title)
     if colorbar:
         fig.colorbar(image, ax=ax, shrink=0.8, label="Wᵀ W")
-    return fig
+    return labelled(fig, ax, "feature j", "feature i", title, legend=False)
 
 
 def display_order(W) -> torch.Tensor:
@@ -126,15 +131,9 @@ def plot_feature_norms(W, *, ax: Axes | None = None, title: str | None = None, c
     colours = SUPERPOSITION_CMAP(overlap)
     ax.barh(np.arange(norms.size), norms, color=colours, edgecolor="0.3", linewidth=0.3)
     ax.set_ylim(norms.size - 0.5, -0.5)  # feature 0 on top
-    ax.set_xlabel("‖W_i‖")
-    ax.set_ylabel("feature i")
-    if title:
-        ax.set_title(title)
     if colorbar:
-        mappable = mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 1), cmap=SUPERPOSITION_CMAP)
-        bar = fig.colorbar(mappable, ax=ax, shrink=0.8, label="superposition Σ_{j≠i}(Ŵ_i·W_j)²")
-        bar.set_ticks([0, 0.5, 1], labels=["0", "0.5", "≥ 1"])
-    return fig
+        superposition_colorbar(fig, ax, "superposition Σ_{j≠i}(Ŵ_i·W_j)²", shrink=0.8)
+    return labelled(fig, ax, "‖W_i‖", "feature i", title, legend=False)
 
 
 def plot_basic_results(W, b, labels: Sequence[str], *, suptitle: str | None = None, limit: float = 1.0) -> Figure:
@@ -174,9 +173,7 @@ def plot_basic_results(W, b, labels: Sequence[str], *, suptitle: str | None = No
         if k:
             bars_ax.set_yticklabels([])
     fig.colorbar(image, ax=fig.axes[0::3] + fig.axes[1::3], shrink=0.8, label="Wᵀ W and b")
-    mappable = mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 1), cmap=SUPERPOSITION_CMAP)
-    bar = fig.colorbar(mappable, ax=fig.axes[2::3], shrink=0.8, label="superposition")
-    bar.set_ticks([0, 0.5, 1], labels=["0", "0.5", "≥ 1"])
+    superposition_colorbar(fig, fig.axes[2::3], shrink=0.8)
     if suptitle:
         fig.suptitle(suptitle)
     return fig

@@ -31,12 +31,7 @@ def plot_frequency_norms(
         positions = np.arange(len(frequencies)) + (column - (d - 1) / 2) * width
         ax.bar(positions, shown[:, column], width, color=f"C{column}", label=f"column {column}")
     ax.set_xticks(np.arange(len(frequencies)), [("const" if k == 0 else str(k)) for k in frequencies])
-    ax.set_xlabel("frequency k")
-    ax.set_ylabel("norm of the column at k")
-    ax.legend(fontsize=8, ncols=min(d, 4))
-    if title:
-        ax.set_title(title)
-    return fig
+    return labelled(fig, ax, "frequency k", "norm of the column at k", title, legend={"ncols": min(d, 4)})
 
 
 def plot_modular_training(history: dict, *, ax: Axes | None = None, title: str | None = None) -> Figure:

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from .. import metrics
 from ..theory import PHASES
-from .style import OTHER_PHASE_COLOUR, PHASE_COLOURS, as_numpy, new_axes
+from .style import OTHER_PHASE_COLOUR, PHASE_COLOURS, as_numpy, labelled, new_axes
 
 
 def _log_edges(centres: np.ndarray) -> np.ndarray:
@@ -22,23 +22,15 @@ def _log_edges(centres: np.ndarray) -> np.ndarray:
     return np.exp(np.concatenate([[2 * logs[0] - middle[0]], middle, [2 * logs[-1] - middle[-1]]]))
 
 
-def _phase_axes(ax: Axes, title: str | None) -> None:
+def _phase_axes(ax: Axes, title: str | None, handles: list, *, ncol: int) -> None:
+    """Log axes with their labels, the title, and the colour legend ``handles`` under the diagram."""
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("relative importance of the extra feature")
-    ax.set_ylabel("feature density 1−S")
     ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
     ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.grid(False)
-    if title:
-        ax.set_title(title)
-
-
-def _phase_legend(ax: Axes, *, other: bool = False) -> None:
-    handles = [mpl.patches.Patch(color=colour, label=name) for name, colour in PHASE_COLOURS.items()]
-    if other:
-        handles.append(mpl.patches.Patch(color=OTHER_PHASE_COLOUR, label="shared, not antipodal"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False)
+    legend = {"handles": handles, "loc": "upper center", "bbox_to_anchor": (0.5, -0.18), "ncol": ncol, "frameon": False}
+    labelled(ax.figure, ax, "relative importance of the extra feature", "feature density 1−S", title, legend=legend)
 
 
 def plot_phase_theory(
@@ -62,8 +54,10 @@ def plot_phase_theory(
         ax.plot(curve_r, curve_p, color="black", lw=1.0, ls="--")
     ax.set_xlim(r.min(), r.max())
     ax.set_ylim(p.min(), p.max())
-    _phase_axes(ax, title)
-    _phase_legend(ax, other=bool(np.any(codes == metrics.OTHER_PHASE)))
+    handles = [mpl.patches.Patch(color=colour, label=name) for name, colour in PHASE_COLOURS.items()]
+    if np.any(codes == metrics.OTHER_PHASE):
+        handles.append(mpl.patches.Patch(color=OTHER_PHASE_COLOUR, label="shared, not antipodal"))
+    _phase_axes(ax, title, handles, ncol=3)
     return fig
 
 
@@ -99,13 +93,12 @@ def plot_phase_empirical(
     if mismatch is not None:
         rows, cols = np.nonzero(as_numpy(mismatch))
         ax.scatter(r[cols], p[rows], s=10, color="black", marker="o")
-    _phase_axes(ax, title)
     handles = [
         mpl.patches.Patch(facecolor="white", edgecolor="0.6", label="norm 0"),
         mpl.patches.Patch(color=PHASE_COLOURS["dedicated"], label="norm 1, no superposition"),
         mpl.patches.Patch(color=PHASE_COLOURS["superposition"], label="norm 1, superposition ≥ 1"),
     ]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8, frameon=False)
+    _phase_axes(ax, title, handles, ncol=2)
     if mismatch is not None and np.any(as_numpy(mismatch)):
         ax.add_artist(ax.legend_)
         ax.legend(

@@ -80,9 +80,10 @@ def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axe
 def guide(
     ax: Axes,
     level: float,
-    label: str,
+    label: str | None = None,
     *,
-    x: float = 1.0,
+    vertical: bool = False,
+    at: float = 1.0,
     offset: tuple[float, float] = (4, 0),
     ha: str = "left",
     va: str = "center",
@@ -90,13 +91,16 @@ def guide(
     line_colour: str = "0.55",
     text_colour: str = "0.3",
 ) -> None:
-    """A labelled horizontal reference line at ``level``; the label sits at ``x`` in axes fraction
-    (1.0: the right edge), moved by ``offset`` points."""
-    ax.axhline(level, color=line_colour, lw=0.8, ls=ls, zorder=0)
+    """A reference line behind the data at ``level``: horizontal, or vertical with ``vertical``. An
+    optional ``label`` sits at ``at`` along the line in axes fraction (1.0: the right or top edge), moved
+    by ``offset`` points."""
+    (ax.axvline if vertical else ax.axhline)(level, color=line_colour, lw=0.8, ls=ls, zorder=0)
+    if label is None:
+        return
     ax.annotate(
         label,
-        (x, level),
-        xycoords=("axes fraction", "data"),
+        (level, at) if vertical else (at, level),
+        xycoords=("data", "axes fraction") if vertical else ("axes fraction", "data"),
         xytext=offset,
         textcoords="offset points",
         ha=ha,
@@ -106,14 +110,26 @@ def guide(
     )
 
 
-def labelled(fig: Figure, ax: Axes, xlabel: str, ylabel: str, title: str | None) -> Figure:
-    """Axis labels, a small legend and an optional title; returns ``fig``."""
+def labelled(
+    fig: Figure, ax: Axes, xlabel: str, ylabel: str, title: str | None = None, *, legend: bool | dict = True
+) -> Figure:
+    """Axis labels, a legend in small type and an optional title; returns ``fig``. ``legend``: False for
+    none, or a dict of further ``ax.legend`` arguments (placement, handles, columns)."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
+    if legend:
+        ax.legend(**{"fontsize": 8, **(legend if isinstance(legend, dict) else {})})
     if title:
         ax.set_title(title)
     return fig
+
+
+def superposition_colorbar(fig: Figure, ax, label: str = "superposition", **kwargs) -> None:
+    """The colour bar of ``SUPERPOSITION_CMAP`` beside ``ax`` (one axes or a list), from 0 to "≥ 1"
+    (the colours saturate there); ``kwargs`` go to ``fig.colorbar`` (``shrink``, ``location``, ...)."""
+    mappable = mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 1), cmap=SUPERPOSITION_CMAP)
+    bar = fig.colorbar(mappable, ax=ax, label=label, **kwargs)
+    bar.set_ticks([0, 0.5, 1], labels=["0", "0.5", "≥ 1"])
 
 
 def table_axes(n_rows: int, n_columns: int, row_labels, column_labels, panel: tuple[float, float]):

@@ -27,6 +27,9 @@ GEOMETRY_LINES: dict[str, float] = {
     "not learned": 0.0,
 }
 
+_INVERSE_DENSITY = "1 / feature density, 1/(1−S)  (log scale)"
+_DIMENSIONS_PER_FEATURE = "dimensions per feature  D* = m/‖W‖²_F"
+
 
 def plot_dimensions_per_feature(
     inverse_density,
@@ -42,27 +45,15 @@ def plot_dimensions_per_feature(
     fig, ax = new_axes(ax, (6.4, 3.8))
     x = as_numpy(inverse_density)
     for level, label in ((1.0, "1"), (0.5, "1/2")):
-        ax.axhline(level, color="0.6", lw=0.9, ls="--", zorder=0)
-        ax.annotate(
-            label,
-            (x.max(), level),
-            xytext=(-4, 3),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            fontsize=8,
-            color="0.35",
-        )
+        guide(ax, level, label, offset=(-4, 3), ha="right", va="bottom", ls="--", line_colour="0.6", text_colour="0.35")
     if reference is not None:
         ax.plot(x, as_numpy(reference), "s", mfc="none", ms=7, color="0.45", label=reference_label)
     ax.plot(x, as_numpy(dims_per_feature), "o-", color="C3", ms=4.5, label="measured")
     ax.set_xscale("log")
-    ax.set_xlabel("1 / feature density, 1/(1−S)  (log scale)")
-    ax.set_ylabel("dimensions per feature  D* = m/‖W‖²_F")
     ax.set_ylim(0, 1.12)
-    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.92))
-    ax.set_title(title or "Dimensions per feature fall with sparsity and stick at 1 and 1/2")
-    return fig
+    title = title or "Dimensions per feature fall with sparsity and stick at 1 and 1/2"
+    legend = {"loc": "upper right", "bbox_to_anchor": (1.0, 0.92)}
+    return labelled(fig, ax, _INVERSE_DENSITY, _DIMENSIONS_PER_FEATURE, title, legend=legend)
 
 
 def plot_dimensions_per_feature_by_activation(
@@ -81,7 +72,7 @@ def plot_dimensions_per_feature_by_activation(
     x = as_numpy(inverse_density)
     ax = axes[0, 0]
     for level in (1.0, 0.5):
-        ax.axhline(level, color="0.6", lw=0.9, ls=":", zorder=0)
+        guide(ax, level)
     for name, values in measured.items():
         colour = ACTIVATION_COLOURS.get(name, None)
         ax.plot(x, as_numpy(values), "o-", ms=3.5, lw=1.6, color=colour, label=name)
@@ -89,26 +80,25 @@ def plot_dimensions_per_feature_by_activation(
             ax.plot(x, as_numpy(published[name]), "--", lw=1.1, color=colour, alpha=0.8)
     ax.set_xscale("log")
     ax.set_ylim(0, 1.1)
-    ax.set_xlabel("1 / feature density, 1/(1−S)  (log scale)")
-    ax.set_ylabel("dimensions per feature  D* = m/‖W‖²_F")
     handles, _ = ax.get_legend_handles_labels()
     if published is not None:
         handles += [
             mpl.lines.Line2D([], [], color="0.3", marker="o", ms=3.5, label="measured"),
             mpl.lines.Line2D([], [], color="0.3", ls="--", label="published"),
         ]
-    ax.legend(handles=handles, fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.14))
-    ax.set_title(title or "Dimensions per feature for each output activation")
+    legend = {"handles": handles, "ncol": 5, "loc": "upper center", "bbox_to_anchor": (0.5, -0.14)}
+    title = title or "Dimensions per feature for each output activation"
+    labelled(fig, ax, _INVERSE_DENSITY, _DIMENSIONS_PER_FEATURE, title, legend=legend)
     if published is not None:
         ax = axes[0, 1]
-        ax.axhline(0.0, color="0.5", lw=0.9)
+        guide(ax, 0.0, ls="-", line_colour="0.5")
         for name, values in measured.items():
             difference = as_numpy(values) - as_numpy(published[name])
             ax.plot(x, difference, "o-", ms=3.5, lw=1.4, color=ACTIVATION_COLOURS.get(name, None), label=name)
         ax.set_xscale("log")
-        ax.set_xlabel("1 / feature density, 1/(1−S)  (log scale)")
-        ax.set_ylabel("D* measured − published")
-        ax.set_title("Difference from the published curves")
+        labelled(
+            fig, ax, _INVERSE_DENSITY, "D* measured − published", "Difference from the published curves", legend=False
+        )
     return fig
 
 
@@ -138,10 +128,8 @@ def plot_feature_dimensionality(
         ax.scatter(jitter, kept, s=9, alpha=0.55, color="C0", edgecolor="none")
     ax.set_xscale("log")
     ax.set_ylim(-0.03, 1.03)  # room for the line at 0 (features not learned)
-    ax.set_xlabel("1 / feature density, 1/(1−S)  (log scale)")
-    ax.set_ylabel("feature dimensionality  D_i")
-    ax.set_title(title or "Features snap to the dimensionalities of simple geometries")
-    return fig
+    title = title or "Features snap to the dimensionalities of simple geometries"
+    return labelled(fig, ax, _INVERSE_DENSITY, "feature dimensionality  D_i", title, legend=False)
 
 
 def _fraction(value: float) -> str:
@@ -167,7 +155,7 @@ def plot_mean_and_range(
     fig, ax = new_axes(ax, (6.4, 3.8))
     xs = as_numpy(x)
     for level in guides:
-        ax.axhline(level, color="0.6", lw=0.9, ls=":", zorder=0)
+        guide(ax, level)
     for label, values in series.items():
         runs = as_numpy(values)
         if runs.ndim != 2 or runs.shape[0] != xs.shape[0]:
@@ -202,9 +190,4 @@ def plot_geometry_losses(
         ax.scatter(x[~mask], y[~mask], facecolor="white", edgecolor=colour, s=22, zorder=3)
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
-    ax.set_xlabel("density of the perturbed feature, relative to the others")
-    ax.set_ylabel("loss")
-    ax.legend()
-    if title:
-        ax.set_title(title)
-    return fig
+    return labelled(fig, ax, "density of the perturbed feature, relative to the others", "loss", title)

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .style import as_numpy, guide, new_axes
+from .style import as_numpy, guide, labelled, new_axes
 
 
 def _shade_plateaus(ax: Axes, plateaus) -> None:
@@ -42,16 +42,12 @@ def plot_loss_history(
         label = labels[run] if labels is not None else None
         ax.plot(x, y[:, run], lw=1.3 if y.shape[1] == 1 else 1.0, alpha=1.0 if y.shape[1] == 1 else 0.75, label=label)
     for name, level in (references or {}).items():
-        guide(ax, level, name, x=0.0, offset=(4, 2), va="bottom", ls="--", line_colour="0.3", text_colour="0.25")
+        guide(ax, level, name, at=0.0, offset=(4, 2), va="bottom", ls="--", line_colour="0.3", text_colour="0.25")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("training step (log scale)")
-    ax.set_ylabel("loss (fixed evaluation batch)")
-    if labels is not None:
-        ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
-    return fig
+    return labelled(
+        fig, ax, "training step (log scale)", "loss (fixed evaluation batch)", title, legend=labels is not None
+    )
 
 
 def plot_dimensionality_history(
@@ -82,9 +78,9 @@ def plot_dimensionality_history(
         top.plot(x, D[:, feature], color=colours[feature], lw=0.8, alpha=0.8)
     for name, level in (levels or {"pair\n1/2": 0.5, "absent\n0": 0.0}).items():
         guide(top, level, name, ls="--", line_colour="0.35", text_colour="0.25")
-    top.set_ylabel("feature dimensionality  D_i")
     top.set_ylim(-0.02, max(0.6, float(D.max()) + 0.05))
-    top.set_title(title or "Features jump between dimensionality levels as the loss steps down")
+    title = title or "Features jump between dimensionality levels as the loss steps down"
+    labelled(fig, top, "", "feature dimensionality  D_i", title, legend=False)
     plot_loss_history(steps, loss, plateaus=plateaus, ax=bottom)
     bottom.set_ylabel("loss")
     return fig

@@ -14,7 +14,17 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .. import metrics
-from .style import INTERFERENCE_CMAP, SUPERPOSITION_CMAP, as_numpy, labelled, new_axes, table_axes, table_weights
+from .style import (
+    INTERFERENCE_CMAP,
+    SUPERPOSITION_CMAP,
+    as_numpy,
+    guide,
+    labelled,
+    new_axes,
+    superposition_colorbar,
+    table_axes,
+    table_weights,
+)
 
 
 def neuron_order(W) -> torch.Tensor:
@@ -92,13 +102,7 @@ def plot_neurons(
         bottom.set_xlabel("neuron")
     visible = [ax for ax in grid.ravel() if ax.get_visible()]
     fig.colorbar(image, ax=visible, location="bottom", shrink=0.5, aspect=40, label="weight")
-    fig.colorbar(
-        mpl.cm.ScalarMappable(mpl.colors.Normalize(0, 1), SUPERPOSITION_CMAP),
-        ax=visible,
-        location="right",
-        shrink=0.5,
-        label="feature's superposition",
-    )
+    superposition_colorbar(fig, visible, "feature's superposition", location="right", shrink=0.5)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -148,12 +152,8 @@ def plot_weight_matrix(
     limit = float(np.abs(values).max()) or 1.0
     image = ax.imshow(values, cmap=INTERFERENCE_CMAP, vmin=-limit, vmax=limit, aspect="auto")
     ax.grid(False)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
     fig.colorbar(image, ax=ax, shrink=0.8)
-    if title:
-        ax.set_title(title)
-    return fig
+    return labelled(fig, ax, xlabel, ylabel, title, legend=False)
 
 
 def plot_weight_histogram(
@@ -166,7 +166,7 @@ def plot_weight_histogram(
     """Histograms of weight entries (label → flat values), with dotted vertical lines at ``levels``."""
     fig, ax = new_axes(ax, (6.4, 3.4))
     for level in levels:
-        ax.axvline(level, color="0.5", lw=0.9, ls=":", zorder=0)
+        guide(ax, level, vertical=True, line_colour="0.5")
     for index, (label, entries) in enumerate(values.items()):
         ax.hist(as_numpy(entries).ravel(), bins=80, color=f"C{index}", alpha=0.6, label=label)
     return labelled(fig, ax, "weight entry", "count", title)
