@@ -4,6 +4,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import subprocess
+import sys
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -16,6 +19,25 @@ from helpers import metrics, plotting, theory
 def close_figures():
     yield
     plt.close("all")
+
+
+def test_importing_helpers_leaves_the_plot_style_alone():
+    """The style is the notebook's choice (plotting.set_style() in its setup cell), not a side effect of the
+    import: a fresh interpreter's matplotlib settings are the same before and after ``import helpers``."""
+    script = (
+        "import matplotlib as mpl; mpl.use('Agg'); before = {k: repr(v) for k, v in mpl.rcParams.items()}; "
+        "import helpers; after = {k: repr(v) for k, v in mpl.rcParams.items()}; "
+        "print(sorted(k for k in before if before[k] != after[k]))"
+    )
+    changed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert changed.strip() == "[]", f"import helpers changed these rcParams: {changed}"
+
+
+def test_set_style_applies_the_books_style():
+    with matplotlib.rc_context():  # restored afterwards, so the other tests draw with the defaults
+        plotting.set_style()
+        assert matplotlib.rcParams["axes.titleweight"] == "bold"
+        assert matplotlib.rcParams["legend.frameon"] is False
 
 
 def test_phase_colours_follow_the_paper_code():

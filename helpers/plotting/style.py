@@ -1,5 +1,8 @@
 """The book's figure style, its colours, and the building blocks every figure module shares.
 
+Importing this module changes no global setting: ``set_style()`` applies the style when asked (the book's
+notebooks ask in their setup cell).
+
 The building blocks (``new_axes``, ``guide``, ``labelled``, ...) are for the figure modules of this
 package; notebooks call the figure functions."""
 
@@ -43,7 +46,11 @@ OTHER_PHASE_COLOUR = "#e3b23c"
 
 
 def set_style() -> None:
-    """The book's figure style: seaborn's white-grid theme, readable sizes, PNG-friendly resolution."""
+    """The book's figure style: seaborn's white-grid theme, readable sizes, PNG-friendly resolution.
+
+    It changes matplotlib's and seaborn's global settings for every later figure, so importing ``helpers``
+    does not call it: the book's notebooks call ``plotting.set_style()`` in their setup cell, and a reader who
+    wants the book's look in their own notebook does the same."""
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
     mpl.rcParams.update(
         {
@@ -57,9 +64,6 @@ def set_style() -> None:
             "legend.frameon": False,
         }
     )
-
-
-set_style()
 
 
 def as_numpy(values) -> np.ndarray:
