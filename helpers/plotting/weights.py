@@ -143,14 +143,23 @@ def plot_neuron_table(
 
 
 def plot_weight_matrix(
-    W, *, ax: Axes | None = None, title: str | None = None, xlabel: str = "", ylabel: str = ""
+    W,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    aspect: str = "auto",
 ) -> Figure:
     """A weight matrix (``[rows, columns]``) as a diverging heat map centred on zero: negative blue,
-    positive red, as for WᵀW."""
+    positive red, as for WᵀW; ticks at whole row and column indices. ``aspect``: "auto" fills the axes,
+    "equal" draws square cells."""
     values = as_numpy(W)
     fig, ax = new_axes(ax, (0.45 * values.shape[1] + 1.5, 0.3 * values.shape[0] + 1.2))
     limit = float(np.abs(values).max()) or 1.0
-    image = ax.imshow(values, cmap=INTERFERENCE_CMAP, vmin=-limit, vmax=limit, aspect="auto")
+    image = ax.imshow(values, cmap=INTERFERENCE_CMAP, vmin=-limit, vmax=limit, aspect=aspect)
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax.grid(False)
     fig.colorbar(image, ax=ax, shrink=0.8)
     return labelled(fig, ax, xlabel, ylabel, title, legend=False)
