@@ -62,6 +62,10 @@ def test_phase_diagrams_draw():
     fig = plotting.plot_phase_empirical(norm, overlap, r, p, mismatch=np.eye(5, 6, dtype=bool))
     assert len(fig.axes[0].collections) == 2  # the cells and the mismatch dots
     assert len(plotting.plot_phase_theory(codes, r, p).axes[0].get_legend().get_texts()) == 3
+    boundary = (np.array([1.0, 1.0]), np.array([1e-4, 1e4]))  # r = 1, running past the diagram: clipped to it
+    ax = plotting.plot_phase_empirical(norm, overlap, r, p, boundaries=[boundary]).axes[0]
+    assert len(ax.get_lines()) == 1
+    assert np.allclose(ax.get_ylim(), plotting.phase_diagrams._log_edges(p)[[0, -1]])
     trained = codes.copy()
     trained[0, 0] = metrics.OTHER_PHASE  # a shared, non-antipodal cell gets its own colour and label
     labels = [t.get_text() for t in plotting.plot_phase_theory(trained, r, p).axes[0].get_legend().get_texts()]
@@ -196,3 +200,13 @@ def test_feature_dimensionality_draws_the_papers_lines_and_none_at_one():
     levels = sorted(round(line.get_ydata()[0], 4) for line in fig.axes[0].lines)
     assert levels == [0.0, 0.375, 0.4, 0.5, 0.6667, 0.75]
     plt.close(fig)
+
+
+def test_weight_matrix_ticks_whole_indices_and_takes_an_aspect():
+    W = torch.tensor([[0.5, -2.0, 0.0, 0.1, 0.0, 0.3], [0.0, 1.0, 0.0, 0.0, -0.4, 0.0], [0.2, 0.0, 0.0, 0.0, 0.0, 1.5]])
+    fig, ax = plt.subplots()
+    plotting.plot_weight_matrix(W, ax=ax, xlabel="neuron", ylabel="feature", aspect="equal")
+    fig.canvas.draw()
+    assert [t for t in ax.get_yticks() if -0.5 <= t <= 2.5] == [0, 1, 2]  # rows are indices: no 0.5 ticks
+    assert ax.get_aspect() == 1.0
+    assert ax.images[0].get_clim() == (-2.0, 2.0)  # centred on zero, to the largest |weight|

@@ -33,6 +33,12 @@ def _phase_axes(ax: Axes, title: str | None, handles: list, *, ncol: int) -> Non
     labelled(ax.figure, ax, "relative importance of the extra feature", "feature density 1−S", title, legend=legend)
 
 
+def _draw_boundaries(ax: Axes, boundaries: Sequence[tuple[np.ndarray, np.ndarray]], lw: float) -> None:
+    """Phase boundaries, each a curve ``(r, p)``, as dashed black lines over the cells."""
+    for curve_r, curve_p in boundaries:
+        ax.plot(as_numpy(curve_r), as_numpy(curve_p), color="black", lw=lw, ls="--")
+
+
 def plot_phase_theory(
     phase_codes,
     relative_importance,
@@ -50,8 +56,7 @@ def plot_phase_theory(
     colours = mpl.colors.ListedColormap([PHASE_COLOURS[name] for name in PHASES] + [OTHER_PHASE_COLOUR])
     r, p, codes = as_numpy(relative_importance), as_numpy(density), as_numpy(phase_codes)
     ax.pcolormesh(_log_edges(r), _log_edges(p), codes, cmap=colours, vmin=-0.5, vmax=len(PHASES) + 0.5)
-    for curve_r, curve_p in boundaries:
-        ax.plot(curve_r, curve_p, color="black", lw=1.0, ls="--")
+    _draw_boundaries(ax, boundaries, lw=1.0)
     ax.set_xlim(r.min(), r.max())
     ax.set_ylim(p.min(), p.max())
     handles = [mpl.patches.Patch(color=colour, label=name) for name, colour in PHASE_COLOURS.items()]
@@ -80,19 +85,26 @@ def plot_phase_empirical(
     density,
     *,
     mismatch=None,
+    boundaries: Sequence[tuple[np.ndarray, np.ndarray]] = (),
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Figure:
     """An empirical phase diagram coloured, as in the paper, by the extra feature's norm and
     superposition (``norm``, ``overlap``: ``[n_density, n_importance]``; see ``phase_colours``).
-    ``mismatch`` (bool, same shape, optional) marks the cells whose phase differs from theory with a dot."""
+    ``mismatch`` (bool, same shape, optional) marks the cells whose phase differs from theory with a dot;
+    ``boundaries`` (curves ``(r, p)``, optional, as for ``plot_phase_theory``) draws the theory's phase
+    boundaries over the cells, clipped to them."""
     fig, ax = new_axes(ax, (4.4, 3.9))
     r, p = as_numpy(relative_importance), as_numpy(density)
     rgb = phase_colours(norm, overlap)
-    ax.pcolormesh(_log_edges(r), _log_edges(p), rgb, edgecolors="white", linewidth=0.3)
+    r_edges, p_edges = _log_edges(r), _log_edges(p)
+    ax.pcolormesh(r_edges, p_edges, rgb, edgecolors="white", linewidth=0.3)
     if mismatch is not None:
         rows, cols = np.nonzero(as_numpy(mismatch))
         ax.scatter(r[cols], p[rows], s=10, color="black", marker="o")
+    _draw_boundaries(ax, boundaries, lw=0.8)
+    ax.set_xlim(r_edges[0], r_edges[-1])
+    ax.set_ylim(p_edges[0], p_edges[-1])
     handles = [
         mpl.patches.Patch(facecolor="white", edgecolor="0.6", label="norm 0"),
         mpl.patches.Patch(color=PHASE_COLOURS["dedicated"], label="norm 1, no superposition"),
