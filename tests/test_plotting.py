@@ -18,6 +18,14 @@ def close_figures():
     plt.close("all")
 
 
+def test_set_style_applies_the_books_style():
+    # import helpers leaves the style alone: tests/test_runtime.py checks that in a fresh interpreter
+    with matplotlib.rc_context():  # restored afterwards, so the other tests draw with the defaults
+        plotting.set_style()
+        assert matplotlib.rcParams["axes.titleweight"] == "bold"
+        assert matplotlib.rcParams["legend.frameon"] is False
+
+
 def test_phase_colours_follow_the_paper_code():
     colours = plotting.phase_colours(np.array([0.0, 1.0, 1.0, 2.0]), np.array([0.0, 0.0, 1.0, 5.0]))
     assert np.allclose(colours[0], 1.0)  # norm 0: white whatever the superposition
@@ -27,7 +35,7 @@ def test_phase_colours_follow_the_paper_code():
 
 
 def test_log_edges_are_geometric_midpoints():
-    edges = plotting._log_edges(np.array([1.0, 10.0, 100.0]))
+    edges = plotting.phase_diagrams._log_edges(np.array([1.0, 10.0, 100.0]))
     assert np.allclose(edges, [10**-0.5, 10**0.5, 10**1.5, 10**2.5])
 
 
@@ -40,6 +48,10 @@ def test_phase_diagrams_draw():
     fig = plotting.plot_phase_empirical(norm, overlap, r, p, mismatch=np.eye(5, 6, dtype=bool))
     assert len(fig.axes[0].collections) == 2  # the cells and the mismatch dots
     assert len(plotting.plot_phase_theory(codes, r, p).axes[0].get_legend().get_texts()) == 3
+    boundary = (np.array([1.0, 1.0]), np.array([1e-4, 1e4]))  # r = 1, running past the diagram: clipped to it
+    ax = plotting.plot_phase_empirical(norm, overlap, r, p, boundaries=[boundary]).axes[0]
+    assert len(ax.get_lines()) == 1
+    assert np.allclose(ax.get_ylim(), plotting.phase_diagrams._log_edges(p)[[0, -1]])
     trained = codes.copy()
     trained[0, 0] = metrics.OTHER_PHASE  # a shared, non-antipodal cell gets its own colour and label
     labels = [t.get_text() for t in plotting.plot_phase_theory(trained, r, p).axes[0].get_legend().get_texts()]
@@ -50,10 +62,10 @@ def test_features_2d_and_alignment():
     W = torch.tensor([[[0.0, 1.0, -1.0], [1.0, 0.0, 0.0]]]).repeat(2, 1, 1)  # feature 0 points up already
     fig = plotting.plot_features_2d(W, ["a", "b"], hidden=torch.rand(2, 10, 2), align=1)
     assert len([ax for ax in fig.axes if ax.get_title()]) == 2
-    rotation = plotting._rotation_to_vertical(W[0], 1)  # feature 1 points along +x: turn it up
+    rotation = plotting.geometry._rotation_to_vertical(W[0], 1)  # feature 1 points along +x: turn it up
     assert torch.allclose(rotation @ W[0][:, 1], torch.tensor([0.0, 1.0]), atol=1e-6)
     small = torch.tensor([[0.01, 0.0], [0.0, 2.0]])  # feature 0 (almost) absent: align on the longest
-    assert torch.allclose(plotting._rotation_to_vertical(small, 0), torch.eye(2), atol=1e-6)
+    assert torch.allclose(plotting.geometry._rotation_to_vertical(small, 0), torch.eye(2), atol=1e-6)
 
 
 def test_basic_results_and_geometry_losses_draw():
@@ -174,3 +186,13 @@ def test_feature_dimensionality_draws_the_papers_lines_and_none_at_one():
     levels = sorted(round(line.get_ydata()[0], 4) for line in fig.axes[0].lines)
     assert levels == [0.0, 0.375, 0.4, 0.5, 0.6667, 0.75]
     plt.close(fig)
+
+
+def test_weight_matrix_ticks_whole_indices_and_takes_an_aspect():
+    W = torch.tensor([[0.5, -2.0, 0.0, 0.1, 0.0, 0.3], [0.0, 1.0, 0.0, 0.0, -0.4, 0.0], [0.2, 0.0, 0.0, 0.0, 0.0, 1.5]])
+    fig, ax = plt.subplots()
+    plotting.plot_weight_matrix(W, ax=ax, xlabel="neuron", ylabel="feature", aspect="equal")
+    fig.canvas.draw()
+    assert [t for t in ax.get_yticks() if -0.5 <= t <= 2.5] == [0, 1, 2]  # rows are indices: no 0.5 ticks
+    assert ax.get_aspect() == 1.0
+    assert ax.images[0].get_clim() == (-2.0, 2.0)  # centred on zero, to the largest |weight|
