@@ -17,6 +17,7 @@ from . import (
     published,
     theory,
 )
+from .activations import ACTIVATIONS
 from .data import ModularData, SparseSampler, feature_sets, modular_addition, sparse_features
 from .metrics import (
     antipodal_partner_cosine,
@@ -26,7 +27,7 @@ from .metrics import (
     feature_norms,
     superposition,
 )
-from .models import ACTIVATIONS, AbsValueModel, BilinearMLP, InstanceModel, ToyModel
+from .models import AbsValueModel, BilinearMLP, InstanceModel, ToyModel
 from .modular import ModularResult, cross_entropy, evaluate_modular, train_modular
 from .runtime import base_seed, default_device, profile, tune_allocator
 from .theory import phase_n2m1
