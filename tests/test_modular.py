@@ -1,15 +1,22 @@
+import ast
+import importlib
+import inspect
+from pathlib import Path
+
 import pytest
 import torch
 
+import helpers
 from helpers import fourier, modular
-from helpers.data import ModularData, modular_addition
-from helpers.models import BilinearMLP
 from helpers.modular import (
+    BilinearMLP,
+    ModularData,
     bilinear_level,
     bilinear_variant,
     cross_entropy,
     describe_solutions,
     level_share,
+    modular_addition,
     train_modular,
 )
 
@@ -144,6 +151,22 @@ def test_hand_written_gradient_equals_autograd():
     torch.testing.assert_close(by_hand, loss.detach(), atol=1e-6, rtol=1e-5)
     for name, parameter in model.named_parameters():
         torch.testing.assert_close(parameter.grad, expected[name], atol=1e-6, rtol=1e-4, msg=name)
+
+
+def test_chapter_8_lives_in_helpers_modular_and_what_it_builds_on_does_not_import_it():
+    for name in ("BilinearMLP", "ModularData", "modular_addition", "train_modular", "cross_entropy"):
+        assert getattr(helpers, name) is getattr(modular, name)
+    assert not hasattr(helpers.models, "BilinearMLP") and not hasattr(helpers.data, "ModularData")
+    below = {"data", "models"}  # and every helpers module that helpers.modular imports
+    for path in Path(modular.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 2:
+                below |= {node.module} if node.module else {alias.name for alias in node.names}
+    for name in sorted(below):
+        tree = ast.parse(inspect.getsource(importlib.import_module(f"helpers.{name}")))
+        imports = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        imported = {node.module or "" for node in imports} | {alias.name for node in imports for alias in node.names}
+        assert not any("modular" in entry for entry in imported), f"helpers.{name} imports helpers.modular"
 
 
 def test_sparse_solution_mixed_by_hadamard_keeps_the_function_and_gains_logit_under_a_bound():
