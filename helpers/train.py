@@ -19,8 +19,9 @@ from .controls import apply_after_training
 from .data import SetSampler, SparseSampler, activity_strata, derived_seed, replicate_index
 from .models import WEIGHT_KINDS, InstanceModel
 from .runtime import lr_scale, progress_enabled
+from .schedules import SCHEDULES, lr_factor
+from .selection import best_candidates, candidate_model, copy_instances
 
-SCHEDULES = ("constant", "cosine")
 INITS = ("random", "keep")
 EVALUATIONS = ("sampled", "stratified")
 WEIGHT_CODES = {kind: index for index, kind in enumerate(WEIGHT_KINDS)}
@@ -66,16 +67,6 @@ class TrainResult:
     loop_seconds: float
     options: dict = field(default_factory=dict)
     checkpoints: dict[str, Tensor] | None = None
-
-
-def lr_factor(step: int, steps: int, schedule: str, warmup_steps: int) -> float:
-    """Learning-rate multiplier at ``step`` (0-based): linear warm-up, then constant or cosine to 0."""
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    if schedule == "constant":
-        return 1.0
-    progress = (step - warmup_steps) / max(1, steps - warmup_steps)
-    return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def train(
@@ -154,8 +145,7 @@ def train(
         "importance", importance, n_instances, n_features, vector="features", low=0.0, high=None, device=device
     )
 
-    # Best-of-k: candidate c of instance i is instance i * k + c of one bigger model.
-    work = model if best_of == 1 else model.with_instances(n_instances * best_of)
+    work = candidate_model(model, best_of)  # candidate c of instance i is instance i * best_of + c
     density_t = density_t.repeat_interleave(best_of, dim=0)
     importance_t = importance_t.repeat_interleave(best_of, dim=0)
     if lr_ratio is not None:  # each instance's step relative to the largest learning rate's
@@ -244,18 +234,17 @@ def train(
     apply_after_training(work, derived_seed(seed, CONTROL_STREAM))  # the norm-matched control, if it is on
 
     with torch.no_grad():
-        candidate = evaluate(work, evaluation, importance_t, eval_batch_size, batch_size).reshape(n_instances, best_of)
-    check_finite(candidate.flatten(), steps, lr)
-    best = candidate.argmin(dim=1)
-    chosen = torch.arange(n_instances, device=device) * best_of + best
+        candidate = evaluate(work, evaluation, importance_t, eval_batch_size, batch_size)
+    check_finite(candidate, steps, lr)
+    chosen = best_candidates(candidate, best_of)
     if best_of > 1:
         copy_instances(work, model, chosen)
     stacked = torch.stack(history)  # [n_logs, n_instances * best_of]
     return TrainResult(
-        loss=candidate.gather(1, best.unsqueeze(1)).squeeze(1).cpu(),
+        loss=candidate[chosen].cpu(),
         history=stacked[:, chosen].cpu(),
         history_steps=torch.tensor(history_steps),
-        candidate_losses=candidate.cpu(),
+        candidate_losses=candidate.view(-1, best_of).cpu(),
         seconds=time.perf_counter() - started,
         loop_seconds=loop_seconds,
         options={"steps": steps, "batch_size": batch_size, "lr": lr_given, "seed": seed, **opts},
@@ -330,13 +319,6 @@ def evaluate(
         total += model.loss(sampler.sample(size), importance) * size
         done += size
     return total / n_samples
-
-
-def copy_instances(source: InstanceModel, target: InstanceModel, chosen: Tensor) -> None:
-    """Copy instance ``chosen[i]`` of ``source`` into instance ``i`` of ``target``, for every parameter."""
-    with torch.no_grad():
-        for src, dst in zip(source.parameters(), target.parameters(), strict=True):
-            dst.copy_(src[chosen])
 
 
 def check_finite(loss: Tensor, step: int, lr: float) -> None:

@@ -41,6 +41,11 @@ class BilinearMLP(nn.Module):
                 noise = torch.randn(weight.shape, generator=generator, device=weight.device)
                 weight.copy_(noise / math.sqrt(fan_in))
 
+    def with_instances(self, n_instances: int) -> BilinearMLP:
+        """A freshly initialised model with the same sizes, on the same device, with ``n_instances``
+        instances: the candidates of best-of-k (``helpers.selection``)."""
+        return BilinearMLP(self.p, self.d, self.n_hidden, n_instances).to(self.E.device)
+
     def set_parameters(self, *, E: Tensor, L: Tensor, R: Tensor, U: Tensor) -> BilinearMLP:
         """Overwrite every weight (shapes as in the class docstring, with or without the leading
         ``n_instances`` axis). Returns the model."""

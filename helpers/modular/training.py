@@ -2,7 +2,8 @@
 and AdamW or SGD with decoupled weight decay.
 
 Separate from ``helpers.train`` (which streams fresh sparse batches for reconstruction), but seeded the
-same way and with the same progress bar."""
+same way, with the same schedules (``helpers.schedules``), best-of-k selection (``helpers.selection``)
+and progress bar."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from .. import validation
 from ..controls import apply_after_training
 from ..data import derived_seed
 from ..runtime import lr_scale, progress_enabled
-from ..train import CONTROL_STREAM, INIT_STREAM, check_finite, lr_factor
+from ..schedules import SCHEDULES, lr_factor
+from ..selection import best_candidates, candidate_model, copy_instances
+from ..train import CONTROL_STREAM, INIT_STREAM, check_finite
 from .model import BilinearMLP
 from .task import ModularData
 
@@ -116,16 +119,14 @@ def train_modular(
     lr = validation.finite_float("lr", lr, low=0.0, low_open=True)
     seed = validation.non_negative_int("seed", seed)
     warmup_steps = validation.non_negative_int("warmup_steps", warmup_steps)
-    schedule = validation.choice("schedule", schedule, ("constant", "cosine"))
+    schedule = validation.choice("schedule", schedule, SCHEDULES)
     optimizer = validation.choice("optimizer", optimizer, OPTIMIZERS)
     momentum = validation.finite_float("momentum", momentum, low=0.0, high=0.999)
     best_of = validation.positive_int("best_of", best_of)
     log_every = max(1, steps // 50) if log_every is None else validation.positive_int("log_every", log_every)
     device = model.E.device
     decay = _per_instance_decay(weight_decay, model.n_instances, device).repeat_interleave(best_of)
-    # Best-of-k: candidate c of instance i is instance i * k + c of one bigger model.
-    work = model if best_of == 1 else BilinearMLP(model.p, model.d, model.n_hidden, model.n_instances * best_of)
-    work = work.to(device)
+    work = candidate_model(model, best_of)  # candidate c of instance i is instance i * best_of + c
     work.reset_parameters(torch.Generator(device=device).manual_seed(derived_seed(seed, INIT_STREAM)))
     train_pairs, train_labels = data.train.to(device), data.train_labels.to(device)
     test_pairs, test_labels = data.test.to(device), data.test_labels.to(device)
@@ -162,11 +163,9 @@ def train_modular(
     _, candidate_accuracy = evaluate_modular(work, test_pairs, test_labels)
     candidates = BilinearMLP(model.p, model.d, model.n_hidden, model.n_instances * best_of)
     candidates.set_parameters(**{name: getattr(work, name).detach().cpu() for name in "ELRU"})
-    chosen = torch.arange(model.n_instances, device=device) * best_of + candidate_loss.view(-1, best_of).argmin(dim=1)
+    chosen = best_candidates(candidate_loss, best_of)
     if best_of > 1:
-        with torch.no_grad():
-            for name, parameter in model.named_parameters():
-                parameter.copy_(getattr(work, name)[chosen])
+        copy_instances(work, model, chosen)
     train_loss, train_accuracy = evaluate_modular(model, train_pairs, train_labels)
     test_loss, test_accuracy = evaluate_modular(model, test_pairs, test_labels)
     return ModularResult(
@@ -218,4 +217,4 @@ def best_of_groups(losses: Tensor, group: int) -> Tensor:
     group = validation.positive_int("group", group)
     if not isinstance(losses, Tensor) or losses.dim() != 1 or losses.numel() % group:
         raise ValueError(f"losses must be a 1-D tensor whose length is a multiple of group = {group}")
-    return torch.arange(losses.numel() // group) * group + losses.view(-1, group).argmin(dim=1).cpu()
+    return best_candidates(losses.detach().cpu(), group)
