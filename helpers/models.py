@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Sequence
 
@@ -39,20 +40,54 @@ def check_input(x: object, n_instances: int, n_features: int) -> None:
         )
 
 
-class InstanceModel(nn.Module):
-    """Base for models made of ``n_instances`` independent copies; what the trainer relies on.
+class InstanceModel(nn.Module, metaclass=abc.ABCMeta):
+    """Base for models made of ``n_instances`` independent copies: everything ``train`` relies on.
 
-    Subclasses set ``n_instances``, implement ``forward``, ``reset_parameters`` and
-    ``with_instances``, and may override ``target`` (what to reconstruct) and ``backward_loss``
-    (a hand-written gradient for speed)."""
+    A subclass sets ``n_instances`` and ``n_features`` in ``__init__``, gives every parameter a leading
+    ``n_instances`` axis (no operation may mix instances), and implements ``forward``
+    (``[n_instances, batch, n_features] -> [n_instances, batch, n_features]``), ``reset_parameters``
+    and ``with_instances``. It may override ``target`` (what to reconstruct), ``signed_inputs`` (the
+    inputs it trains on), ``weight_kinds``, ``checkpoint_weights`` (what ``train(checkpoints=...)``
+    records) and ``backward_loss`` (a hand-written gradient for speed).
 
+    ``train`` uses the rest of the contract as follows: ``init="random"`` calls ``reset_parameters``;
+    best-of-k builds the candidates with ``with_instances`` and copies the chosen candidate of every
+    instance back parameter by parameter, in ``parameters()`` order (so ``init="keep"`` and best-of-k
+    need nothing else)."""
+
+    #: How many independent copies the model holds: the leading axis of every parameter.
     n_instances: int
+    #: Width of the input and of the output, ``[n_instances, batch, n_features]`` both.
+    n_features: int
+    #: Whether the inputs' present values are ~ U[−1, 1) (True) rather than U[0, 1): ``train`` draws
+    #: them so, and refuses ``feature_sets`` and stratified evaluation, which are drawn in [0, 1).
+    signed_inputs: bool = False
 
+    @abc.abstractmethod
+    def forward(self, x: Tensor) -> Tensor:
+        """The output for ``x: [n_instances, batch, n_features]``, the same shape."""
+
+    @abc.abstractmethod
     def reset_parameters(self, generator: torch.Generator | None = None, scale: float = 1.0) -> None:
-        raise NotImplementedError
+        """A fresh initialisation in place, drawn from ``generator``, the random weights times ``scale``."""
 
+    @abc.abstractmethod
     def with_instances(self, n_instances: int) -> InstanceModel:
-        raise NotImplementedError
+        """A freshly initialised model of the same class, configuration and device with ``n_instances``
+        instances: the candidates of best-of-k (candidate c of instance i is instance ``i · k + c``)."""
+
+    @property
+    def weight_kinds(self) -> tuple[str, ...]:
+        """The kind of weights of every instance (one of ``WEIGHT_KINDS``): all ``"dense"`` unless a
+        subclass says otherwise. ``train`` lets instances that differ only in their kind share data
+        streams, as it does for instances that differ in density."""
+        return ("dense",) * self.n_instances
+
+    def checkpoint_weights(self) -> tuple[Tensor, Tensor] | None:
+        """What ``train(checkpoints=...)`` records: the weights ``W: [n_instances, n_hidden, n_features]``
+        and the bias ``b: [n_instances, n_features]``; ``None`` (the default) for a model without one
+        such ``W`` and ``b``, whose checkpoints ``train`` refuses."""
+        return None
 
     def target(self, x: Tensor) -> Tensor:
         """What the model should output for input ``x``: ``x`` itself (reconstruction)."""
@@ -141,6 +176,10 @@ class ToyModel(InstanceModel):
             chosen = torch.tensor([k == kind for k in self.weights], device=W.device).view(-1, 1, 1)
             W = torch.where(chosen, bitnet.QUANTISERS[kind](self.weight), W)
         return W
+
+    def checkpoint_weights(self) -> tuple[Tensor, Tensor]:
+        """``(W, b)``: the weights the forward pass uses and the bias."""
+        return self.W, self.b
 
     @property
     def init_std(self) -> float:

@@ -133,7 +133,7 @@ def train(
     log_every = opts["log_every"]
     log_every = max(1, steps // 100) if log_every is None else validation.positive_int("log_every", log_every)
     checkpoint_steps = checked_checkpoints(opts["checkpoints"], steps)
-    if checkpoint_steps and not (hasattr(model, "W") and hasattr(model, "b")):
+    if checkpoint_steps and model.checkpoint_weights() is None:
         raise TypeError(f"checkpoints record W and b; {type(model).__name__} has no W and b")
 
     device = next(model.parameters()).device
@@ -156,8 +156,7 @@ def train(
 
     # Instances that differ only in their kind of weights or learning rate are not replicates: they
     # share data streams (common random numbers), as instances with different densities do.
-    kinds = getattr(work, "weight_kinds", None)
-    differences = [] if kinds is None else [torch.tensor([WEIGHT_CODES[k] for k in kinds], dtype=torch.float64)]
+    differences = [torch.tensor([WEIGHT_CODES[kind] for kind in work.weight_kinds], dtype=torch.float64)]
     if lr_ratio is not None:
         differences.append(lr_ratio.cpu().double())
     streams = replicate_index(density_t, importance_t, *differences)
@@ -166,7 +165,7 @@ def train(
         init_generator = torch.Generator(device=device).manual_seed(derived_seed(seed, INIT_STREAM))
         work.reset_parameters(init_generator, init_scale)
     sets = opts["feature_sets"]
-    signed = bool(getattr(model, "signed_inputs", False))  # e.g. the absolute-value model: x ~ U[−1, 1)
+    signed = model.signed_inputs  # e.g. the absolute-value model: x ~ U[−1, 1)
     if sets is None:
         sampler = SparseSampler(
             density_t,
@@ -222,7 +221,8 @@ def train(
             else:
                 scaled_step(optimizer, lr_ratio)
             if checkpoint_now:
-                recorded.append((step, work.W.detach().clone(), work.b.detach().clone(), loss))
+                W, b = work.checkpoint_weights()
+                recorded.append((step, W.detach().clone(), b.detach().clone(), loss))
             if log_now:
                 check_finite(loss, step, lr)
                 history.append(loss)
