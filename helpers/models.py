@@ -263,9 +263,9 @@ class ToyModel(InstanceModel):
         ``∂L/∂W = (W x) dᵀ + (W d) xᵀ`` (W is used twice: encoder and decoder).
 
         The work is done feature-major, on ``xᵀ: [n_instances, n_features, batch]``: batched matrix
-        products with the long batch axis last run 10-20% faster for the book's large models and 5 to
-        7 times faster for tiny ones (n=2, m=1), where batch-major products of 2×1 matrices are
-        dominated by per-matrix overhead. The trainer's sampler stores its batches that way, so
+        products with the long batch axis last run faster, most of all for tiny models (n=2, m=1),
+        where batch-major products of 2×1 matrices are dominated by per-matrix overhead (measurements:
+        book/performance.md). The trainer's sampler stores its batches that way, so
         ``x.transpose(1, 2)`` costs nothing.
         """
         if not self.has_fused_backward:

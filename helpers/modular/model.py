@@ -76,7 +76,7 @@ class BilinearMLP(nn.Module):
 
     def _factors(self, E: Tensor, L: Tensor, R: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
         # Each operand's contribution is a p-row table, so the batch only needs gathers and adds;
-        # index_select's backward (index_add) is several times faster than advanced indexing's.
+        # index_select's backward (index_add) is faster than advanced indexing's (book/performance.md).
         d, factors = self.d, []
         for weight in (L, R):
             from_a = E @ weight[:, :, :d].transpose(1, 2)  # [n_instances, p, n_hidden]
@@ -96,7 +96,7 @@ class BilinearMLP(nn.Module):
     def backward_cross_entropy(self, pairs: Tensor, labels: Tensor) -> Tensor:
         """Set each weight's ``.grad`` to the gradient of the summed per-instance mean cross-entropy
         on ``pairs`` (``[batch, 2]``) with ``labels`` (``[batch]``), by hand: one softmax serves the
-        loss and its gradient (softmax − one-hot); 1.4 times faster than autograd on a 2-core CPU.
+        loss and its gradient (softmax − one-hot), faster than autograd (see book/performance.md).
         Returns the detached loss of each instance, ``Tensor[n_instances]``."""
         a, b = pairs[:, 0], pairs[:, 1]
         d, batch = self.d, pairs.shape[0]
