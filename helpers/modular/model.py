@@ -97,7 +97,15 @@ class BilinearMLP(nn.Module):
         """Set each weight's ``.grad`` to the gradient of the summed per-instance mean cross-entropy
         on ``pairs`` (``[batch, 2]``) with ``labels`` (``[batch]``), by hand: one softmax serves the
         loss and its gradient (softmax − one-hot), faster than autograd (see book/performance.md).
-        Returns the detached loss of each instance, ``Tensor[n_instances]``."""
+        Returns the detached loss of each instance, ``Tensor[n_instances]``.
+
+        Logits more than 60 below an instance's largest count as −60 (no subnormal floats), in the loss
+        as in ``modular.cross_entropy``, but the gradient is the softmax of the clipped logits minus the
+        one-hot label, with the clip passed straight through. Where the right answer's logit is within
+        60 of the largest (every pair the model gets right), that is autograd's gradient of the clipped
+        loss, give or take p·e⁻⁶⁰; where it is further below, it is the gradient of the unclipped
+        cross-entropy, so a confidently wrong pair still pulls its right answer up where the clipped
+        loss is flat. Tests check both."""
         a, b = pairs[:, 0], pairs[:, 1]
         d, batch = self.d, pairs.shape[0]
         E, L, R, U = self.E.detach(), self.L.detach(), self.R.detach(), self.U.detach()
