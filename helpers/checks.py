@@ -116,12 +116,6 @@ def check_feature_dimensionality(student: Callable[[Tensor], Tensor]) -> str:
 
 
 @_exercise_check
-def check_dimensions_per_feature(student: Callable[[Tensor], Tensor]) -> str:
-    """Check an implementation of ``D* = m / ‖W‖_F²`` (``W: [n_instances, m, n]`` → ``[n_instances]``)."""
-    return _compare(student, metrics.dimensions_per_feature, "dimensions_per_feature")
-
-
-@_exercise_check
 def check_neuron_monosemanticity(student: Callable[[Tensor], Tensor]) -> str:
     """Check ``neuron_monosemanticity(W) = max_i |W_ji| / ‖W_j‖`` per neuron (row j of ``W:
     [n_instances, n_neurons, n_features]`` → ``[n_instances, n_neurons]``; a neuron with no weights
