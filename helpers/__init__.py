@@ -17,7 +17,8 @@ from . import (
     published,
     theory,
 )
-from .data import ModularData, SparseSampler, feature_sets, modular_addition, sparse_features
+from .activations import ACTIVATIONS
+from .data import SparseSampler, feature_sets, sparse_features
 from .metrics import (
     antipodal_partner_cosine,
     dimensions_per_feature,
@@ -26,8 +27,16 @@ from .metrics import (
     feature_norms,
     superposition,
 )
-from .models import ACTIVATIONS, AbsValueModel, BilinearMLP, InstanceModel, ToyModel
-from .modular import ModularResult, cross_entropy, evaluate_modular, train_modular
+from .models import AbsValueModel, InstanceModel, ToyModel
+from .modular import (
+    BilinearMLP,
+    ModularData,
+    ModularResult,
+    cross_entropy,
+    evaluate_modular,
+    modular_addition,
+    train_modular,
+)
 from .runtime import base_seed, default_device, profile, tune_allocator
 from .theory import phase_n2m1
 from .train import TrainResult, log_spaced_steps, train

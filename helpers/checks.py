@@ -119,12 +119,6 @@ def check_feature_dimensionality(student: Callable[[Tensor], Tensor]) -> str:
 
 
 @_exercise_check
-def check_dimensions_per_feature(student: Callable[[Tensor], Tensor]) -> str:
-    """Check an implementation of ``D* = m / ‖W‖_F²`` (``W: [n_instances, m, n]`` → ``[n_instances]``)."""
-    return _compare(student, metrics.dimensions_per_feature, "dimensions_per_feature")
-
-
-@_exercise_check
 def check_neuron_monosemanticity(student: Callable[[Tensor], Tensor]) -> str:
     """Check ``neuron_monosemanticity(W) = max_i |W_ji| / ‖W_j‖`` per neuron (row j of ``W:
     [n_instances, n_neurons, n_features]`` → ``[n_instances, n_neurons]``; a neuron with no weights
@@ -138,7 +132,6 @@ def check_phase_n2m1(student: Callable[[float, float], str]) -> str:
     model (``"not represented"``, ``"dedicated"`` or ``"superposition"``) against the closed-form
     optimum on a 25 × 25 log grid (r from 0.1 to 10, p from 0.01 to 1), skipping points within 2% of a
     phase boundary, where rounding may decide."""
-
     checked = 0
     for r in torch.logspace(-1, 1, 25).tolist():
         for p in torch.logspace(-2, 0, 25).tolist():
@@ -189,7 +182,6 @@ def check_anticorrelated_pair(student: Callable[[int, float, torch.Generator], T
 def check_effective_rank(student: Callable[[Tensor, float], Tensor]) -> str:
     """Check ``effective_rank(W, fraction) -> Tensor[n_instances]``: the number of singular values of
     each instance's ``W: [n_instances, m, n]`` above ``fraction`` times its largest singular value."""
-
     cases = dict(_cases())
     tiny = torch.eye(3, 6).unsqueeze(0) * torch.tensor([1.0, 0.2, 0.01]).view(1, 3, 1)
     cases["singular values 1, 0.2 and 0.01"] = tiny
@@ -212,7 +204,6 @@ def check_effective_rank(student: Callable[[Tensor, float], Tensor]) -> str:
 
 def _response_cases() -> dict[str, torch.nn.Module]:
     """Small trained-looking models with known responses, one per kind of activation behaviour."""
-
     generator = torch.Generator().manual_seed(1)
     cases = {}
     for activation, bias in (("relu", -0.1), ("sigmoid", -3.0), ("tanh", 0.2), ("solu", 0.0)):
@@ -248,7 +239,6 @@ def check_feature_response(student: Callable[[torch.nn.Module], Tensor]) -> str:
 def check_ternarize(student: Callable[[Tensor], Tensor]) -> str:
     """Check an absmean ternarisation ``W ↦ γ · RoundClip(W / (γ + ε), −1, 1)``, ``γ = mean |W|`` per
     instance (``W: [n_instances, m, n]`` → same shape, the values the forward pass uses)."""
-
     verdict = _compare(student, lambda W: bitnet.ternarize(W).detach(), "ternarize")
     if verdict.startswith("✘") and "random weights" in verdict:
         return verdict + " (γ is the mean |W| of each instance separately, and codes are clipped to ±1)"
@@ -261,7 +251,6 @@ def check_abs_value_model(model: torch.nn.Module | Callable[[], torch.nn.Module]
     every feature alone at negative and positive values (its own output and every other output), then
     dense random inputs of both signs, where all features are present at once. ``model`` may also be a
     function without arguments that builds the model (the chapter's placeholder is one)."""
-
     if callable(model) and not isinstance(model, torch.nn.Module):
         try:
             model = model()
@@ -311,7 +300,6 @@ def _embedding_cases() -> dict[str, Tensor]:
 def check_frequency_norms(student: Callable[[Tensor], Tensor]) -> str:
     """Check an implementation of per-frequency norms of an embedding (``[p, d]`` → ``[p // 2 + 1, d]``:
     row k is the norm of each column's cos k and sin k components together; row 0 the constant)."""
-
     cases = _embedding_cases()
     for name, embedding in cases.items():
         expected = fourier.frequency_norms(embedding)

@@ -1,17 +1,13 @@
-"""Synthetic feature generators. All data in the book is generated here; nothing is downloaded."""
+"""Synthetic feature generators for the toy models (chapter 8's modular-addition pairs are in
+``helpers.modular``). All data in the book is generated, nothing is downloaded."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from . import validation
-
-# The stream of derived_seed that shuffles the modular-addition pairs.
-DATA_SPLIT_STREAM = 3
 
 
 def derived_seed(*parts: int) -> int:
@@ -317,40 +313,3 @@ class SetSampler:
             parts.append(_set_from_uniform(kind, values, gates, self.density))
             start += size
         return torch.cat(parts, dim=2)
-
-
-@dataclass(frozen=True)
-class ModularData:
-    """The (a + b) mod p task, split into training and test pairs.
-
-    ``train`` and ``test``: ``Tensor[n_pairs, 2]`` of operands (a, b); ``train_labels`` and
-    ``test_labels``: ``Tensor[n_pairs]``, (a + b) mod p. Every one of the p² ordered pairs is in
-    exactly one of the two sets."""
-
-    p: int
-    train: Tensor
-    test: Tensor
-
-    @property
-    def train_labels(self) -> Tensor:
-        return (self.train[:, 0] + self.train[:, 1]) % self.p
-
-    @property
-    def test_labels(self) -> Tensor:
-        return (self.test[:, 0] + self.test[:, 1]) % self.p
-
-
-def modular_addition(p: int, *, train_fraction: float = 0.3, seed: int = 0) -> ModularData:
-    """All p² pairs (a, b) of residues, shuffled with ``seed`` and split: the first
-    ``round(train_fraction · p²)`` train, the rest test. ``p`` needs no primality, but the Fourier
-    analysis of chapter 8 assumes an odd prime."""
-    p = validation.integer("p", p, minimum=2)
-    train_fraction = validation.finite_float("train_fraction", train_fraction, low=0.0, high=1.0, low_open=True)
-    seed = validation.non_negative_int("seed", seed)
-    n_train = round(train_fraction * p * p)
-    if n_train >= p * p:
-        raise ValueError(f"train_fraction must leave some test pairs, got {train_fraction} of {p * p} pairs")
-    residues = torch.arange(p)
-    pairs = torch.cartesian_prod(residues, residues)
-    order = torch.randperm(p * p, generator=torch.Generator().manual_seed(derived_seed(seed, DATA_SPLIT_STREAM)))
-    return ModularData(p=p, train=pairs[order[:n_train]], test=pairs[order[n_train:]])

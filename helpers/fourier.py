@@ -29,15 +29,6 @@ def fourier_basis(p: int) -> Tensor:
     return (basis / basis.norm(dim=1, keepdim=True)).float()
 
 
-def frequency_labels(p: int) -> list[str]:
-    """Names of ``fourier_basis(p)``'s rows: ``"const"``, ``"cos 1"``, ``"sin 1"``, …"""
-    p = validation.integer("p", p, minimum=2)
-    labels = ["const"]
-    for k in range(1, p // 2 + 1):
-        labels += [f"cos {k}"] + ([f"sin {k}"] if 2 * k != p else [])
-    return labels
-
-
 def frequency_norms(embedding: Tensor) -> Tensor:
     """How much of each embedding column lies at each frequency.
 
@@ -55,19 +46,6 @@ def frequency_norms(embedding: Tensor) -> Tensor:
         rows = slice(2 * k - 1, min(2 * k + 1, p))
         per_frequency.append(squared[..., rows, :].sum(dim=-2, keepdim=True))
     return torch.cat(per_frequency, dim=-2).sqrt()
-
-
-def key_frequencies(embedding: Tensor, *, share: float = 0.95) -> list[int]:
-    """The fewest non-constant frequencies that hold ``share`` of the embedding's squared norm,
-    strongest first. ``embedding``: ``Tensor[p, d]`` (one model)."""
-    share = validation.finite_float("share", share, low=0.0, high=1.0, low_open=True)
-    if not isinstance(embedding, Tensor) or embedding.dim() != 2:
-        raise ValueError(f"embedding must be a tensor [p, d] (one model), got {_describe(embedding)}")
-    power = (frequency_norms(embedding) ** 2).sum(dim=-1)[1:]  # [p // 2]
-    order = power.argsort(descending=True)
-    cumulative = power[order].cumsum(0) / power.sum()
-    count = int((cumulative < share).sum()) + 1
-    return [int(k) + 1 for k in order[:count]]
 
 
 def frequency_purity(embedding: Tensor) -> Tensor:

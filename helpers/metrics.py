@@ -137,16 +137,6 @@ def angular_gaps(W: Tensor, *, min_norm: float = 0.5) -> Tensor:
     return torch.diff(angles, append=angles[:1] + 360.0)
 
 
-GEOMETRIES_2D = (
-    "pentagon",
-    "deformed pentagon",
-    "two antipodal pairs",
-    "triangle",
-    "orthogonal pair",
-    "antipodal pair",
-)
-
-
 def geometry_2d(W: Tensor, *, min_norm: float = 0.5, tolerance: float = 5.0) -> str:
     """Name the arrangement of the represented features (``‖W_i‖ > min_norm``) of one instance with 2
     hidden dimensions (``W: [2, n_features]``):

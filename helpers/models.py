@@ -3,76 +3,17 @@
 
 from __future__ import annotations
 
-import functools
+import abc
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import bitnet, validation
+from .activations import ACTIVATIONS, FEATURE_MAJOR_ACTIVATIONS, HIDDEN_ACTIVATIONS, OUTPUT_BACKWARD
 
-
-def solu(x: Tensor, dim: int = -1) -> Tensor:
-    """Softmax linear unit ``x ⊙ softmax(x)``, the softmax taken over the features (axis ``dim``, the
-    last one in the ``[n_instances, batch, n_features]`` layout).
-
-    Unlike the other activations it is not element-wise: each output depends on every feature."""
-    return x * torch.softmax(x, dim=dim)
-
-
-ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "linear": lambda x: x,
-    "relu": torch.relu,
-    "gelu": F.gelu,
-    "silu": F.silu,
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "solu": solu,
-}
-HIDDEN_ACTIVATIONS = (None, "relu")
-
-
-def _gelu_backward(pre: Tensor, out: Tensor, grad: Tensor) -> Tensor:
-    # d/dz z·Φ(z) = Φ(z) + z·φ(z)
-    cdf = torch.special.ndtr(pre)
-    density = torch.exp(pre.square().mul_(-0.5)).mul_(1.0 / math.sqrt(2 * math.pi))
-    return grad.mul_(density.mul_(pre).add_(cdf))
-
-
-def _silu_backward(pre: Tensor, out: Tensor, grad: Tensor) -> Tensor:
-    # d/dz z·σ(z) = σ(z)·(1 + z·(1 − σ(z)))
-    sigma = torch.sigmoid(pre)
-    return grad.mul_(sigma * (1 + pre * (1 - sigma)))
-
-
-def _solu_backward(pre: Tensor, out: Tensor, grad: Tensor) -> Tensor:
-    # y_i = z_i s_i with s = softmax(z) over features (axis 1 in the feature-major layout):
-    # (Jᵀ g)_k = s_k (g_k (1 + z_k) − Σ_i g_i y_i).
-    share = torch.softmax(pre, dim=1)
-    weighted = (grad * out).sum(dim=1, keepdim=True)
-    return grad.mul_(pre + 1).sub_(weighted).mul_(share)
-
-
-#: Each output activation on feature-major tensors ``[n_instances, n_features, batch]``, the layout of
-#: the hand-written gradient: only SoLU, whose softmax runs over the features, differs from ``ACTIVATIONS``.
-FEATURE_MAJOR_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    **ACTIVATIONS,
-    "solu": functools.partial(solu, dim=1),
-}
-
-#: Backward pass of each output activation for the hand-written gradient: ``(pre, out, grad) -> ∂L/∂pre``
-#: given ``grad = ∂L/∂out``, computed in place on ``grad``, all ``[n_instances, n_features, batch]``
-#: (feature-major: SoLU's softmax runs over axis 1). ReLU has its own fused kernel in ``backward_loss``.
-OUTPUT_BACKWARD: dict[str, Callable[[Tensor, Tensor, Tensor], Tensor]] = {
-    "linear": lambda pre, out, grad: grad,
-    "gelu": _gelu_backward,
-    "silu": _silu_backward,
-    "sigmoid": lambda pre, out, grad: grad.mul_(out * (1 - out)),
-    "tanh": lambda pre, out, grad: grad.mul_(1 - out.square()),
-    "solu": _solu_backward,
-}
+#: The kinds of weights ``ToyModel(weights=...)`` offers: full precision, or BitNet's quantisations.
 WEIGHT_KINDS = ("dense", "ternary", "binary")
 
 
@@ -99,20 +40,54 @@ def check_input(x: object, n_instances: int, n_features: int) -> None:
         )
 
 
-class InstanceModel(nn.Module):
-    """Base for models made of ``n_instances`` independent copies; what the trainer relies on.
+class InstanceModel(nn.Module, metaclass=abc.ABCMeta):
+    """Base for models made of ``n_instances`` independent copies: everything ``train`` relies on.
 
-    Subclasses set ``n_instances``, implement ``forward``, ``reset_parameters`` and
-    ``with_instances``, and may override ``target`` (what to reconstruct) and ``backward_loss``
-    (a hand-written gradient for speed)."""
+    A subclass sets ``n_instances`` and ``n_features`` in ``__init__``, gives every parameter a leading
+    ``n_instances`` axis (no operation may mix instances), and implements ``forward``
+    (``[n_instances, batch, n_features] -> [n_instances, batch, n_features]``), ``reset_parameters``
+    and ``with_instances``. It may override ``target`` (what to reconstruct), ``signed_inputs`` (the
+    inputs it trains on), ``weight_kinds``, ``checkpoint_weights`` (what ``train(checkpoints=...)``
+    records) and ``backward_loss`` (a hand-written gradient for speed).
 
+    ``train`` uses the rest of the contract as follows: ``init="random"`` calls ``reset_parameters``;
+    best-of-k builds the candidates with ``with_instances`` and copies the chosen candidate of every
+    instance back parameter by parameter, in ``parameters()`` order (so ``init="keep"`` and best-of-k
+    need nothing else)."""
+
+    #: How many independent copies the model holds: the leading axis of every parameter.
     n_instances: int
+    #: Width of the input and of the output, ``[n_instances, batch, n_features]`` both.
+    n_features: int
+    #: Whether the inputs' present values are ~ U[−1, 1) (True) rather than U[0, 1): ``train`` draws
+    #: them so, and refuses ``feature_sets`` and stratified evaluation, which are drawn in [0, 1).
+    signed_inputs: bool = False
 
+    @abc.abstractmethod
+    def forward(self, x: Tensor) -> Tensor:
+        """The output for ``x: [n_instances, batch, n_features]``, the same shape."""
+
+    @abc.abstractmethod
     def reset_parameters(self, generator: torch.Generator | None = None, scale: float = 1.0) -> None:
-        raise NotImplementedError
+        """A fresh initialisation in place, drawn from ``generator``, the random weights times ``scale``."""
 
+    @abc.abstractmethod
     def with_instances(self, n_instances: int) -> InstanceModel:
-        raise NotImplementedError
+        """A freshly initialised model of the same class, configuration and device with ``n_instances``
+        instances: the candidates of best-of-k (candidate c of instance i is instance ``i · k + c``)."""
+
+    @property
+    def weight_kinds(self) -> tuple[str, ...]:
+        """The kind of weights of every instance (one of ``WEIGHT_KINDS``): all ``"dense"`` unless a
+        subclass says otherwise. ``train`` lets instances that differ only in their kind share data
+        streams, as it does for instances that differ in density."""
+        return ("dense",) * self.n_instances
+
+    def checkpoint_weights(self) -> tuple[Tensor, Tensor] | None:
+        """What ``train(checkpoints=...)`` records: the weights ``W: [n_instances, n_hidden, n_features]``
+        and the bias ``b: [n_instances, n_features]``; ``None`` (the default) for a model without one
+        such ``W`` and ``b``, whose checkpoints ``train`` refuses."""
+        return None
 
     def target(self, x: Tensor) -> Tensor:
         """What the model should output for input ``x``: ``x`` itself (reconstruction)."""
@@ -202,6 +177,10 @@ class ToyModel(InstanceModel):
             W = torch.where(chosen, bitnet.QUANTISERS[kind](self.weight), W)
         return W
 
+    def checkpoint_weights(self) -> tuple[Tensor, Tensor]:
+        """``(W, b)``: the weights the forward pass uses and the bias."""
+        return self.W, self.b
+
     @property
     def init_std(self) -> float:
         """Standard deviation of the Xavier-normal initial weights."""
@@ -284,9 +263,9 @@ class ToyModel(InstanceModel):
         ``∂L/∂W = (W x) dᵀ + (W d) xᵀ`` (W is used twice: encoder and decoder).
 
         The work is done feature-major, on ``xᵀ: [n_instances, n_features, batch]``: batched matrix
-        products with the long batch axis last run 10-20% faster for the book's large models and 5 to
-        7 times faster for tiny ones (n=2, m=1), where batch-major products of 2×1 matrices are
-        dominated by per-matrix overhead. The trainer's sampler stores its batches that way, so
+        products with the long batch axis last run faster, most of all for tiny models (n=2, m=1),
+        where batch-major products of 2×1 matrices are dominated by per-matrix overhead (measurements:
+        book/performance.md). The trainer's sampler stores its batches that way, so
         ``x.transpose(1, 2)`` costs nothing.
         """
         if not self.has_fused_backward:
@@ -404,146 +383,3 @@ class AbsValueModel(InstanceModel):
 
     def extra_repr(self) -> str:
         return f"n_features={self.n_features}, n_hidden={self.n_hidden}, n_instances={self.n_instances}"
-
-
-class BilinearMLP(nn.Module):
-    """An embedded MLP with one bilinear layer for (a + b) mod p, ``n_instances`` independent copies.
-
-    ``x = [E_a ; E_b]`` (one embedding ``E: [n_instances, p, d]`` shared by both operands),
-    ``h = (L x) ⊙ (R x)`` with ``L, R: [n_instances, n_hidden, 2d]``, ``logits = U h`` with
-    ``U: [n_instances, p, n_hidden]``. No biases, no non-linearity besides the product.
-
-    Initial weights are Gaussian with standard deviation 1/√fan-in (one-hot inputs count as fan-in 1
-    for the embedding)."""
-
-    def __init__(self, p: int, d: int, n_hidden: int, n_instances: int = 1) -> None:
-        super().__init__()
-        self.p = validation.integer("p", p, minimum=2)
-        self.d = validation.positive_int("d", d)
-        self.n_hidden = validation.positive_int("n_hidden", n_hidden)
-        self.n_instances = validation.positive_int("n_instances", n_instances)
-        self.E = nn.Parameter(torch.empty(self.n_instances, self.p, self.d))
-        self.L = nn.Parameter(torch.empty(self.n_instances, self.n_hidden, 2 * self.d))
-        self.R = nn.Parameter(torch.empty(self.n_instances, self.n_hidden, 2 * self.d))
-        self.U = nn.Parameter(torch.empty(self.n_instances, self.p, self.n_hidden))
-        self.reset_parameters()
-
-    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Fresh Gaussian weights, standard deviation 1/√fan-in, drawn from ``generator``."""
-        with torch.no_grad():
-            for weight, fan_in in ((self.E, 1), (self.L, 2 * self.d), (self.R, 2 * self.d), (self.U, self.n_hidden)):
-                noise = torch.randn(weight.shape, generator=generator, device=weight.device)
-                weight.copy_(noise / math.sqrt(fan_in))
-
-    def set_parameters(self, *, E: Tensor, L: Tensor, R: Tensor, U: Tensor) -> BilinearMLP:
-        """Overwrite every weight (shapes as in the class docstring, with or without the leading
-        ``n_instances`` axis). Returns the model."""
-        shapes = {
-            "E": (self.p, self.d),
-            "L": (self.n_hidden, 2 * self.d),
-            "R": (self.n_hidden, 2 * self.d),
-            "U": (self.p, self.n_hidden),
-        }
-        values = {"E": E, "L": L, "R": R, "U": U}
-        with torch.no_grad():
-            for name, shape in shapes.items():
-                value = values[name]
-                if not isinstance(value, Tensor) or value.shape[-2:] != shape or value.dim() not in (2, 3):
-                    got = tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__
-                    raise ValueError(
-                        f"{name} must have shape [n_instances, {shape[0]}, {shape[1]}] or {list(shape)}, got {got}"
-                    )
-                getattr(self, name).copy_(value.expand(self.n_instances, *shape))
-        return self
-
-    def inputs(self, pairs: Tensor) -> tuple[Tensor, Tensor]:
-        """The bilinear layer's two factors ``L x`` and ``R x``: each ``[n_instances, batch, n_hidden]``."""
-        if not isinstance(pairs, Tensor) or pairs.dim() != 2 or pairs.shape[1] != 2 or pairs.is_floating_point():
-            got = tuple(pairs.shape) if isinstance(pairs, Tensor) else type(pairs).__name__
-            raise ValueError(f"pairs must be an integer Tensor[batch, 2] of residues (a, b), got {got}")
-        return self._factors(self.E, self.L, self.R, pairs[:, 0], pairs[:, 1])
-
-    def _factors(self, E: Tensor, L: Tensor, R: Tensor, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-        # Each operand's contribution is a p-row table, so the batch only needs gathers and adds;
-        # index_select's backward (index_add) is several times faster than advanced indexing's.
-        d, factors = self.d, []
-        for weight in (L, R):
-            from_a = E @ weight[:, :, :d].transpose(1, 2)  # [n_instances, p, n_hidden]
-            from_b = E @ weight[:, :, d:].transpose(1, 2)
-            factors.append(torch.index_select(from_a, 1, a) + torch.index_select(from_b, 1, b))
-        return factors[0], factors[1]
-
-    def hidden(self, pairs: Tensor) -> Tensor:
-        """``h = (L x) ⊙ (R x)``: ``[n_instances, batch, n_hidden]``."""
-        left, right = self.inputs(pairs)
-        return left * right
-
-    def forward(self, pairs: Tensor) -> Tensor:
-        """``pairs: Tensor[batch, 2]`` of residues → logits ``[n_instances, batch, p]``."""
-        return self.hidden(pairs) @ self.U.transpose(1, 2)
-
-    def backward_cross_entropy(self, pairs: Tensor, labels: Tensor) -> Tensor:
-        """Set each weight's ``.grad`` to the gradient of the summed per-instance mean cross-entropy
-        on ``pairs`` (``[batch, 2]``) with ``labels`` (``[batch]``), by hand: one softmax serves the
-        loss and its gradient (softmax − one-hot); 1.4 times faster than autograd on a 2-core CPU.
-        Returns the detached loss of each instance, ``Tensor[n_instances]``."""
-        a, b = pairs[:, 0], pairs[:, 1]
-        d, batch = self.d, pairs.shape[0]
-        E, L, R, U = self.E.detach(), self.L.detach(), self.R.detach(), self.U.detach()
-        left, right = self._factors(E, L, R, a, b)
-        hidden = left * right  # [n_instances, batch, n_hidden]
-        logits = hidden @ U.transpose(1, 2)  # [n_instances, batch, p]
-        # Shifted logits below −60 count as −60: once the pairs are learned, most probabilities would
-        # otherwise underflow to subnormal floats, which CPUs process many times slower. The loss
-        # changes by less than p·e⁻⁶⁰ ≈ 1e-24.
-        logits = (logits - logits.amax(dim=2, keepdim=True)).clamp_(min=-60.0)
-        correct = logits.gather(2, labels.view(1, -1, 1).expand(self.n_instances, -1, 1)).squeeze(2)
-        probabilities = logits.exp_()  # the logits' storage, reused
-        total = probabilities.sum(dim=2, keepdim=True)
-        loss = (total.squeeze(2).log() - correct).mean(dim=1)
-        grad_logits = probabilities.div_(total * batch)  # (softmax − one-hot) / batch, in place
-        grad_logits.scatter_add_(
-            2,
-            labels.view(1, -1, 1).expand(self.n_instances, -1, 1),
-            torch.full((1, 1, 1), -1.0 / batch).expand(self.n_instances, batch, 1),
-        )
-        grad_U = grad_logits.transpose(1, 2) @ hidden
-        grad_hidden = grad_logits @ U
-        grads = {"U": grad_U, "E": torch.zeros_like(E)}
-        for name, weight, other in (("L", L, right), ("R", R, left)):
-            grad_factor = grad_hidden * other  # [n_instances, batch, n_hidden]
-            halves = []
-            for index, columns in ((a, slice(0, d)), (b, slice(d, 2 * d))):
-                grad_table = torch.zeros(self.n_instances, self.p, self.n_hidden, device=E.device)
-                grad_table.index_add_(1, index, grad_factor)  # [n_instances, p, n_hidden]
-                halves.append(grad_table.transpose(1, 2) @ E)  # [n_instances, n_hidden, d]
-                grads["E"] += grad_table @ weight[:, :, columns]
-            grads[name] = torch.cat(halves, dim=2)
-        for name, grad in grads.items():
-            getattr(self, name).grad = grad
-        return loss
-
-    def change_basis(self, M: Tensor) -> BilinearMLP:
-        """A copy whose embedding space uses the coordinates v' = M v: ``E' = E Mᵀ`` and both halves
-        of L and R become ``· M⁻¹``, so the logits do not change (``helpers.fourier.change_of_basis``).
-        ``M``: ``Tensor[d, d]`` for every instance or ``Tensor[n_instances, d, d]``, invertible."""
-        from .fourier import change_of_basis
-
-        if not isinstance(M, Tensor) or M.shape[-2:] != (self.d, self.d) or M.dim() not in (2, 3):
-            got = tuple(M.shape) if isinstance(M, Tensor) else type(M).__name__
-            raise ValueError(f"M must be a Tensor[d, d] or [n_instances, d, d] with d = {self.d}, got {got}")
-        d, E = self.d, self.E.detach()
-        M = M.to(E)
-        writer = E.transpose(1, 2)  # the embedding as a map from one-hot residues into R^d
-        new = {"U": self.U.detach(), "E": change_of_basis(writer, self.L.detach()[:, :, :d], M)[0].transpose(1, 2)}
-        for name in ("L", "R"):
-            weight = getattr(self, name).detach()
-            halves = [
-                change_of_basis(writer, weight[:, :, columns], M)[1] for columns in (slice(0, d), slice(d, 2 * d))
-            ]
-            new[name] = torch.cat(halves, dim=2)
-        copy = BilinearMLP(self.p, self.d, self.n_hidden, self.n_instances).to(E.device)
-        return copy.set_parameters(**new)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, d={self.d}, n_hidden={self.n_hidden}, n_instances={self.n_instances}"

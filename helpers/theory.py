@@ -15,7 +15,6 @@ from . import validation
 
 #: The phases of the extra feature, in the order used for codes (0, 1, 2) in phase grids.
 PHASES = ("not represented", "dedicated", "superposition")
-PHASES_N2M1 = PHASES
 OUTPUT_ACTIVATIONS = ("relu", "linear")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -19,29 +20,15 @@ from .controls import apply_after_training
 from .data import SetSampler, SparseSampler, activity_strata, derived_seed, replicate_index
 from .models import WEIGHT_KINDS, InstanceModel
 from .runtime import lr_scale, progress_enabled
+from .schedules import SCHEDULES, lr_factor
+from .selection import best_candidates, candidate_model, copy_instances
 
-SCHEDULES = ("constant", "cosine")
 INITS = ("random", "keep")
 EVALUATIONS = ("sampled", "stratified")
 WEIGHT_CODES = {kind: index for index, kind in enumerate(WEIGHT_KINDS)}
 # Seeds of the initial weights and of the evaluation set, derived from the run's seed; the training
 # data's streams use (seed, 0, stream).
 INIT_STREAM, EVAL_STREAM, CONTROL_STREAM = 1, 2, 3
-OPTIONS = {
-    "weight_decay": 0.01,  # PyTorch's AdamW default, which the official Colab used without saying so
-    "schedule": "constant",
-    "warmup_steps": 0,
-    "best_of": 1,
-    "init_scale": 1.0,
-    "init": "random",  # or "keep": continue from the model's current weights
-    "checkpoints": None,  # steps after which to record the weights and the loss (see log_spaced_steps)
-    "feature_sets": None,  # e.g. [("correlated", 2), ("anticorrelated", 2)]: structured data instead
-    "log_every": None,  # default: 100 evenly spaced logs
-    "eval_batch_size": 16384,
-    "evaluation": "sampled",  # or "stratified": every activity pattern, weighted by its probability
-    "progress": None,  # None: on in notebooks and terminals, off in CI
-    "description": "training",
-}
 
 
 @dataclass
@@ -55,7 +42,7 @@ class TrainResult:
     for): ``"step"`` ``[k]``, ``"W"`` ``[k, n_instances, n_hidden, n_features]``, ``"b"``
     ``[k, n_instances, n_features]`` and ``"loss"`` ``[k, n_instances]`` (the training-batch loss).
     ``seconds``: wall time of the whole call; ``loop_seconds``: of the training loop alone (what
-    benchmarks divide by the steps).
+    benchmarks divide by the steps). ``options``: the arguments of the call (``lr`` as given).
     """
 
     loss: Tensor
@@ -68,16 +55,6 @@ class TrainResult:
     checkpoints: dict[str, Tensor] | None = None
 
 
-def lr_factor(step: int, steps: int, schedule: str, warmup_steps: int) -> float:
-    """Learning-rate multiplier at ``step`` (0-based): linear warm-up, then constant or cosine to 0."""
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    if schedule == "constant":
-        return 1.0
-    progress = (step - warmup_steps) / max(1, steps - warmup_steps)
-    return 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
 def train(
     model: InstanceModel,
     *,
@@ -87,64 +64,201 @@ def train(
     batch_size: int = 1024,
     lr: float | Tensor = 1e-3,
     seed: int = 0,
-    **options,
+    weight_decay: float = 0.01,
+    schedule: str = "constant",
+    warmup_steps: int = 0,
+    best_of: int = 1,
+    init_scale: float = 1.0,
+    init: str = "random",
+    checkpoints: Iterable[int] | None = None,
+    feature_sets: Sequence[tuple[str, int]] | None = None,
+    log_every: int | None = None,
+    eval_batch_size: int = 16384,
+    evaluation: str = "sampled",
+    progress: bool | None = None,
+    description: str = "training",
 ) -> TrainResult:
     """Train every instance of ``model``, by default from a fresh initialisation drawn from ``seed``.
 
-    ``density``: float, ``Tensor[n_instances]`` or ``Tensor[n_instances, n_features]`` in [0, 1].
-    ``importance``: float, ``Tensor[n_features]`` or ``Tensor[n_instances, n_features]``, ≥ 0.
-    ``lr``: float, or ``Tensor[n_instances]`` to give every instance its own learning rate in one run
-    (AdamW's step is proportional to the learning rate, so each instance's step is rescaled).
     The loss is the importance-weighted squared error, mean over batch and features per instance,
-    summed over instances; nothing couples instances, so each trains as if alone.
+    summed over instances; nothing couples instances, so each trains as if alone. The same ``seed``
+    gives identical weights. The model's weights are replaced by the trained ones.
 
-    Options: ``weight_decay`` (0.01), ``schedule`` ("constant" or "cosine" decay to 0),
-    ``warmup_steps`` (0, linear), ``best_of`` (k: fit k independent copies of every instance and keep
-    the one with the lowest evaluation loss, as the paper did for luck-dependent geometry),
-    ``init_scale`` (multiplies the initial weights), ``init`` ("random": a fresh initialisation from
-    ``seed``; "keep": start from the model's current weights, e.g. a hand-built geometry, which needs
-    ``best_of=1``), ``feature_sets`` (None: independent features; or ``(kind, size)`` pairs for
-    ``helpers.data.feature_sets``, correlated or anticorrelated sets, with a per-instance density),
-    ``checkpoints`` (a sequence of 0-based steps: after each, the trainer records the weights ``W``,
-    the bias and the training loss, in ``TrainResult.checkpoints``), ``log_every`` (steps between history entries),
-    ``eval_batch_size`` (16384), ``evaluation`` ("sampled": the final loss on ``eval_batch_size`` fresh
-    inputs; "stratified": on ``eval_batch_size`` inputs for *every* pattern of which features are
-    present, each pattern weighted by its probability, see ``data.activity_strata``: for up to 12
-    independent features, it compares best-of-k candidates precisely where they differ only on rare
-    inputs; 2^n times as many inputs, so choose ``eval_batch_size`` accordingly), ``progress`` (None:
-    automatic), ``description`` (progress-bar label).
+    - ``model``: an ``InstanceModel`` (``ToyModel``, ``AbsValueModel``) with ``n_instances`` instances
+      of ``n_features`` features.
+    - ``density``: the probability that a feature is present: float, ``Tensor[n_instances]`` or
+      ``Tensor[n_instances, n_features]``, in [0, 1].
+    - ``importance``: the weight of each feature's squared error: float, ``Tensor[n_features]`` or
+      ``Tensor[n_instances, n_features]``, ≥ 0.
+    - ``steps``: optimiser steps, each on a fresh batch of ``batch_size`` inputs per instance.
+    - ``lr``: AdamW's learning rate: float, or ``Tensor[n_instances]`` to give every instance its own in
+      one run (AdamW's step is proportional to the learning rate, so each instance's step is rescaled).
+    - ``seed``: the seed of the initial weights, the training data and the evaluation set.
+    - ``weight_decay``: AdamW's decoupled weight decay (PyTorch's default 0.01, which the official
+      Colab used without saying so).
+    - ``schedule``: ``"constant"`` or ``"cosine"`` (decay to 0), after ``warmup_steps`` steps of linear
+      warm-up (``helpers.schedules``).
+    - ``best_of``: k: fit k independent candidates of every instance and keep the one with the lowest
+      evaluation loss, as the paper did for luck-dependent geometry (``helpers.selection``).
+    - ``init_scale``: multiplies the initial weights.
+    - ``init``: ``"random"``, a fresh initialisation from ``seed``; or ``"keep"``, start from the
+      model's current weights, e.g. a hand-built geometry (needs ``best_of=1``).
+    - ``checkpoints``: 0-based steps after which to record the weights ``W``, the bias and the training
+      loss, in ``TrainResult.checkpoints`` (see ``log_spaced_steps``); the model must have one ``W`` and
+      ``b`` (``InstanceModel.checkpoint_weights``).
+    - ``feature_sets``: ``None``, independent features; or ``(kind, size)`` pairs for
+      ``helpers.data.feature_sets``, correlated or anticorrelated sets, with ``density`` a float or a
+      ``Tensor[n_instances]``.
+    - ``log_every``: steps between entries of ``TrainResult.history`` (default: 100 evenly spaced).
+    - ``eval_batch_size``: inputs of the final evaluation.
+    - ``evaluation``: ``"sampled"``, the final loss on ``eval_batch_size`` fresh inputs; or
+      ``"stratified"``, on ``eval_batch_size`` inputs for *every* pattern of which features are present,
+      each pattern weighted by its probability (``data.activity_strata``): for up to 12 independent
+      features, it compares best-of-k candidates precisely where they differ only on rare inputs; 2^n
+      times as many inputs, so choose ``eval_batch_size`` accordingly.
+    - ``progress``: show a progress bar (``None``: in notebooks and terminals, not in CI);
+      ``description``: its label.
 
-    The same ``seed`` gives identical weights. The model's weights are replaced by the trained ones.
-    Raises ``FloatingPointError`` if the loss becomes non-finite.
+    Bad arguments raise ``ValueError`` or ``TypeError`` naming the argument; an unknown keyword raises
+    Python's ``TypeError``. Raises ``FloatingPointError`` if the loss becomes non-finite.
     """
     started = time.perf_counter()
+    options = {
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+        "weight_decay": weight_decay,
+        "schedule": schedule,
+        "warmup_steps": warmup_steps,
+        "best_of": best_of,
+        "init_scale": init_scale,
+        "init": init,
+        "checkpoints": checkpoints,
+        "feature_sets": feature_sets,
+        "log_every": log_every,
+        "eval_batch_size": eval_batch_size,
+        "evaluation": evaluation,
+        "progress": progress,
+        "description": description,
+    }
+    settings = _checked_settings(model, options)
+    density_t, importance_t = _checked_inputs(model, density, importance, settings)
+    run = _candidates(model, density_t, importance_t, settings)
+    sampler, evaluation_set = _samplers(model, run, settings)
+    trace = _training_loop(run, sampler, settings)
+    apply_after_training(run.work, derived_seed(settings.seed, CONTROL_STREAM))  # the norm-matched control, if on
+    checked = {"steps": settings.steps, "batch_size": settings.batch_size, "seed": settings.seed}
+    return _selected_result(model, run, evaluation_set, trace, settings, started, {**options, **checked})
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The checked arguments of one ``train`` call (``lr``: the largest learning rate; ``lr_ratio``: each
+    instance's ratio to it, ``None`` when all are equal)."""
+
+    steps: int
+    batch_size: int
+    lr: float
+    lr_ratio: Tensor | None
+    seed: int
+    weight_decay: float
+    schedule: str
+    warmup_steps: int
+    best_of: int
+    init_scale: float
+    init: str
+    checkpoints: frozenset[int]
+    feature_sets: Sequence[tuple[str, int]] | None
+    log_every: int
+    eval_batch_size: int
+    evaluation: str
+    progress: bool
+    description: str
+
+
+@dataclass
+class _Run:
+    """The model that trains every candidate (``helpers.selection``: candidate c of instance i is
+    instance ``i · best_of + c``) and its settings per candidate: ``density`` and ``importance``
+    ``[n_instances · best_of, 1, 1 or n_features]``, ``lr_ratio`` ``[n_instances · best_of]`` or ``None``,
+    and the data stream of each (``data.replicate_index``)."""
+
+    work: InstanceModel
+    density: Tensor
+    importance: Tensor
+    lr_ratio: Tensor | None
+    streams: Tensor
+
+
+@dataclass
+class _Trace:
+    """What the training loop logged: ``history`` (the training-batch loss ``[n_instances · best_of]``
+    at each of ``history_steps``), ``recorded`` checkpoints ``(step, W, b, loss)`` and its wall time."""
+
+    history: list[Tensor]
+    history_steps: list[int]
+    recorded: list[tuple[int, Tensor, Tensor, Tensor]]
+    seconds: float
+
+
+def _checked_settings(model: object, options: dict) -> _Settings:
+    """Every argument of ``train`` but the data's (``options``: the arguments by name), checked: a clear
+    ``ValueError`` or ``TypeError`` naming the argument."""
     if not isinstance(model, InstanceModel):
         raise TypeError(f"model must be a helpers model (an InstanceModel), got {type(model).__name__}")
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise TypeError(f"train() got unknown option(s) {unknown}; allowed options: {sorted(OPTIONS)}")
-    opts = {**OPTIONS, **options}
-    steps = validation.positive_int("steps", steps)
-    batch_size = validation.positive_int("batch_size", batch_size)
-    lr_given = lr
-    lr, lr_ratio = _learning_rates(lr, model.n_instances)
-    seed = validation.non_negative_int("seed", seed)
-    weight_decay = validation.finite_float("weight_decay", opts["weight_decay"], low=0.0)
-    schedule = validation.choice("schedule", opts["schedule"], SCHEDULES)
-    warmup_steps = validation.non_negative_int("warmup_steps", opts["warmup_steps"])
-    best_of = validation.positive_int("best_of", opts["best_of"])
-    init_scale = validation.finite_float("init_scale", opts["init_scale"], low=0.0)
-    eval_batch_size = validation.positive_int("eval_batch_size", opts["eval_batch_size"])
-    init = validation.choice("init", opts["init"], INITS)
-    evaluation_kind = validation.choice("evaluation", opts["evaluation"], EVALUATIONS)
+    steps = validation.positive_int("steps", options["steps"])
+    batch_size = validation.positive_int("batch_size", options["batch_size"])
+    largest_lr, lr_ratio = _learning_rates(options["lr"], model.n_instances)
+    seed = validation.non_negative_int("seed", options["seed"])
+    weight_decay = validation.finite_float("weight_decay", options["weight_decay"], low=0.0)
+    schedule = validation.choice("schedule", options["schedule"], SCHEDULES)
+    warmup_steps = validation.non_negative_int("warmup_steps", options["warmup_steps"])
+    best_of = validation.positive_int("best_of", options["best_of"])
+    init_scale = validation.finite_float("init_scale", options["init_scale"], low=0.0)
+    eval_batch_size = validation.positive_int("eval_batch_size", options["eval_batch_size"])
+    init = validation.choice("init", options["init"], INITS)
+    evaluation = validation.choice("evaluation", options["evaluation"], EVALUATIONS)
     if init == "keep" and best_of > 1:
         raise ValueError(f"init='keep' trains the model's current weights once; it needs best_of=1, got {best_of}")
-    log_every = opts["log_every"]
+    log_every = options["log_every"]
     log_every = max(1, steps // 100) if log_every is None else validation.positive_int("log_every", log_every)
-    checkpoint_steps = checked_checkpoints(opts["checkpoints"], steps)
-    if checkpoint_steps and not (hasattr(model, "W") and hasattr(model, "b")):
+    checkpoint_steps = checked_checkpoints(options["checkpoints"], steps)
+    feature_sets, progress = options["feature_sets"], options["progress"]
+    if checkpoint_steps and model.checkpoint_weights() is None:
         raise TypeError(f"checkpoints record W and b; {type(model).__name__} has no W and b")
+    if feature_sets is not None and model.signed_inputs:
+        raise ValueError(f"feature_sets draw values in [0, 1); {type(model).__name__} needs signed inputs")
+    if evaluation == "stratified" and (feature_sets is not None or model.signed_inputs):
+        raise ValueError(
+            "evaluation='stratified' needs independent features in [0, 1) (no feature_sets, no signed inputs)"
+        )
+    return _Settings(
+        steps=steps,
+        batch_size=batch_size,
+        lr=largest_lr,
+        lr_ratio=lr_ratio,
+        seed=seed,
+        weight_decay=weight_decay,
+        schedule=schedule,
+        warmup_steps=warmup_steps,
+        best_of=best_of,
+        init_scale=init_scale,
+        init=init,
+        checkpoints=checkpoint_steps,
+        feature_sets=feature_sets,
+        log_every=log_every,
+        eval_batch_size=eval_batch_size,
+        evaluation=evaluation,
+        progress=progress_enabled() if progress is None else bool(progress),
+        description=options["description"],
+    )
 
+
+def _checked_inputs(
+    model: InstanceModel, density: float | Tensor, importance: float | Tensor, settings: _Settings
+) -> tuple[Tensor, Tensor]:
+    """``density`` and ``importance`` checked, on the model's device: ``[n_instances, 1, 1 or n_features]``."""
     device = next(model.parameters()).device
     n_instances, n_features = model.n_instances, model.n_features
     density_t = validation.broadcastable(
@@ -153,112 +267,117 @@ def train(
     importance_t = validation.broadcastable(
         "importance", importance, n_instances, n_features, vector="features", low=0.0, high=None, device=device
     )
+    if settings.feature_sets is not None and density_t.shape[2] != 1:
+        raise ValueError("with feature_sets, density must be a float or a Tensor[n_instances] (one per instance)")
+    return density_t, importance_t
 
-    # Best-of-k: candidate c of instance i is instance i * k + c of one bigger model.
-    work = model if best_of == 1 else model.with_instances(n_instances * best_of)
-    density_t = density_t.repeat_interleave(best_of, dim=0)
-    importance_t = importance_t.repeat_interleave(best_of, dim=0)
-    if lr_ratio is not None:  # each instance's step relative to the largest learning rate's
-        lr_ratio = lr_ratio.to(device).repeat_interleave(best_of)
-    importance_arg: Tensor | float = importance_t
-    if bool((importance_t == importance_t.flatten()[0]).all()):
-        importance_arg = float(importance_t.flatten()[0])
 
+def _candidates(model: InstanceModel, density: Tensor, importance: Tensor, settings: _Settings) -> _Run:
+    """The model that trains all ``best_of`` candidates of every instance, freshly initialised from
+    ``seed`` unless ``init="keep"``, with each candidate's settings and data stream."""
+    best_of, device = settings.best_of, density.device
+    work = candidate_model(model, best_of)
+    density = density.repeat_interleave(best_of, dim=0)
+    importance = importance.repeat_interleave(best_of, dim=0)
+    lr_ratio = None  # each instance's step relative to the largest learning rate's
+    if settings.lr_ratio is not None:
+        lr_ratio = settings.lr_ratio.to(device).repeat_interleave(best_of)
     # Instances that differ only in their kind of weights or learning rate are not replicates: they
     # share data streams (common random numbers), as instances with different densities do.
-    kinds = getattr(work, "weight_kinds", None)
-    differences = [] if kinds is None else [torch.tensor([WEIGHT_CODES[k] for k in kinds], dtype=torch.float64)]
-    if lr_ratio is not None:
-        differences.append(lr_ratio.cpu().double())
-    streams = replicate_index(density_t, importance_t, *differences)
+    kinds = torch.tensor([WEIGHT_CODES[kind] for kind in work.weight_kinds], dtype=torch.float64)
+    differences = [kinds] if lr_ratio is None else [kinds, lr_ratio.cpu().double()]
+    streams = replicate_index(density, importance, *differences)
+    if settings.init == "random":
+        init_generator = torch.Generator(device=device).manual_seed(derived_seed(settings.seed, INIT_STREAM))
+        work.reset_parameters(init_generator, settings.init_scale)
+    return _Run(work=work, density=density, importance=importance, lr_ratio=lr_ratio, streams=streams)
 
-    if init == "random":
-        init_generator = torch.Generator(device=device).manual_seed(derived_seed(seed, INIT_STREAM))
-        work.reset_parameters(init_generator, init_scale)
-    sets = opts["feature_sets"]
-    signed = bool(getattr(model, "signed_inputs", False))  # e.g. the absolute-value model: x ~ U[−1, 1)
+
+def _samplers(
+    model: InstanceModel, run: _Run, settings: _Settings
+) -> tuple[SparseSampler | SetSampler, SparseSampler | SetSampler | tuple[Tensor, Tensor]]:
+    """The training data (fresh batches, one stream per replicate) and the evaluation set (its own
+    seed, one stream for all candidates, so that best-of-k compares them on the same inputs)."""
+    device, n_features, sets = run.density.device, model.n_features, settings.feature_sets
+    seed, eval_seed = settings.seed, derived_seed(settings.seed, EVAL_STREAM)
     if sets is None:
-        sampler = SparseSampler(
-            density_t,
-            n_features,
-            seed=seed,
-            streams=streams,
-            device=device,
-            signed=signed,
-        )
-        evaluation = SparseSampler(
-            density_t, n_features, seed=derived_seed(seed, EVAL_STREAM), device=device, signed=signed
-        )
+        signed = model.signed_inputs  # e.g. the absolute-value model: x ~ U[−1, 1)
+        sampler = SparseSampler(run.density, n_features, seed=seed, streams=run.streams, device=device, signed=signed)
+        evaluation = SparseSampler(run.density, n_features, seed=eval_seed, device=device, signed=signed)
     else:
-        if signed:
-            raise ValueError(f"feature_sets draw values in [0, 1); {type(model).__name__} needs signed inputs")
-        if density_t.shape[2] != 1:
-            raise ValueError("with feature_sets, density must be a float or a Tensor[n_instances] (one per instance)")
-        sampler = SetSampler(sets, density_t, seed=seed, streams=streams, device=device)
-        evaluation = SetSampler(sets, density_t, seed=derived_seed(seed, EVAL_STREAM), device=device)
+        sampler = SetSampler(sets, run.density, seed=seed, streams=run.streams, device=device)
+        evaluation = SetSampler(sets, run.density, seed=eval_seed, device=device)
         if sampler.n_features != n_features:
             raise ValueError(
                 f"feature_sets describe {sampler.n_features} features, but the model has n_features = {n_features}"
             )
-    if evaluation_kind == "stratified":
-        if sets is not None or signed:
-            raise ValueError(
-                "evaluation='stratified' needs independent features in [0, 1) (no feature_sets, no signed inputs)"
-            )
-        evaluation = activity_strata(
-            density_t,
-            n_features,
-            eval_batch_size,
-            seed=derived_seed(seed, EVAL_STREAM),
-            device=device,
-        )
-    optimizer = torch.optim.AdamW(work.parameters(), lr=lr, weight_decay=weight_decay)
-    step_lr = lr * lr_scale()  # nearly 0 under the untrained control (helpers.runtime.control)
+    if settings.evaluation == "stratified":
+        evaluation = activity_strata(run.density, n_features, settings.eval_batch_size, seed=eval_seed, device=device)
+    return sampler, evaluation
 
-    show = progress_enabled() if opts["progress"] is None else bool(opts["progress"])
-    history, history_steps = [], []
-    recorded: list[tuple[int, Tensor, Tensor, Tensor]] = []
-    loop_started = time.perf_counter()
-    with tqdm(total=steps, desc=opts["description"], disable=not show, leave=False) as bar:
+
+def _training_loop(run: _Run, sampler: SparseSampler | SetSampler, settings: _Settings) -> _Trace:
+    """AdamW on a fresh batch every step, with the schedule, logging and checkpoints ``settings`` ask for."""
+    work, lr_ratio, steps = run.work, run.lr_ratio, settings.steps
+    optimizer = torch.optim.AdamW(work.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    step_lr = settings.lr * lr_scale()  # nearly 0 under the untrained control (helpers.runtime.control)
+    importance: Tensor | float = run.importance
+    if bool((importance == importance.flatten()[0]).all()):
+        importance = float(importance.flatten()[0])  # one number: the hand-written gradient's cheaper path
+    trace = _Trace(history=[], history_steps=[], recorded=[], seconds=0.0)
+    started = time.perf_counter()
+    with tqdm(total=steps, desc=settings.description, disable=not settings.progress, leave=False) as bar:
         for step in range(steps):
             for group in optimizer.param_groups:
-                group["lr"] = step_lr * lr_factor(step, steps, schedule, warmup_steps)
-            checkpoint_now = step in checkpoint_steps
-            log_now = step % log_every == 0 or step == steps - 1 or checkpoint_now
-            x = sampler.sample(batch_size, reuse=True)
-            loss = work.backward_loss(x, importance_arg, need_loss=log_now)
+                group["lr"] = step_lr * lr_factor(step, steps, settings.schedule, settings.warmup_steps)
+            checkpoint_now = step in settings.checkpoints
+            log_now = step % settings.log_every == 0 or step == steps - 1 or checkpoint_now
+            x = sampler.sample(settings.batch_size, reuse=True)
+            loss = work.backward_loss(x, importance, need_loss=log_now)
             if lr_ratio is None:
                 optimizer.step()
             else:
                 scaled_step(optimizer, lr_ratio)
             if checkpoint_now:
-                recorded.append((step, work.W.detach().clone(), work.b.detach().clone(), loss))
+                W, b = work.checkpoint_weights()
+                trace.recorded.append((step, W.detach().clone(), b.detach().clone(), loss))
             if log_now:
-                check_finite(loss, step, lr)
-                history.append(loss)
-                history_steps.append(step)
-                done = step + 1 - bar.n
-                bar.update(done)
+                check_finite(loss, step, settings.lr)
+                trace.history.append(loss)
+                trace.history_steps.append(step)
+                bar.update(step + 1 - bar.n)
                 bar.set_postfix(loss=f"{loss.mean().item():.4g}", refresh=False)
-    loop_seconds = time.perf_counter() - loop_started
-    apply_after_training(work, derived_seed(seed, CONTROL_STREAM))  # the norm-matched control, if it is on
+    trace.seconds = time.perf_counter() - started
+    return trace
 
+
+def _selected_result(
+    model: InstanceModel,
+    run: _Run,
+    evaluation: SparseSampler | SetSampler | tuple[Tensor, Tensor],
+    trace: _Trace,
+    settings: _Settings,
+    started: float,
+    options: dict,
+) -> TrainResult:
+    """Evaluate every candidate, copy each instance's best into ``model`` and assemble the result."""
+    work, best_of = run.work, settings.best_of
     with torch.no_grad():
-        candidate = evaluate(work, evaluation, importance_t, eval_batch_size, batch_size).reshape(n_instances, best_of)
-    check_finite(candidate.flatten(), steps, lr)
-    best = candidate.argmin(dim=1)
-    chosen = torch.arange(n_instances, device=device) * best_of + best
+        candidate = evaluate(work, evaluation, run.importance, settings.eval_batch_size, settings.batch_size)
+    check_finite(candidate, settings.steps, settings.lr)
+    chosen = best_candidates(candidate, best_of)
     if best_of > 1:
         copy_instances(work, model, chosen)
-    stacked = torch.stack(history)  # [n_logs, n_instances * best_of]
+    stacked = torch.stack(trace.history)  # [n_logs, n_instances * best_of]
+    recorded = trace.recorded
     return TrainResult(
-        loss=candidate.gather(1, best.unsqueeze(1)).squeeze(1).cpu(),
+        loss=candidate[chosen].cpu(),
         history=stacked[:, chosen].cpu(),
-        history_steps=torch.tensor(history_steps),
-        candidate_losses=candidate.cpu(),
+        history_steps=torch.tensor(trace.history_steps),
+        candidate_losses=candidate.view(-1, best_of).cpu(),
         seconds=time.perf_counter() - started,
-        loop_seconds=loop_seconds,
-        options={"steps": steps, "batch_size": batch_size, "lr": lr_given, "seed": seed, **opts},
+        loop_seconds=trace.seconds,
+        options=options,
         checkpoints=None
         if not recorded
         else {
@@ -330,13 +449,6 @@ def evaluate(
         total += model.loss(sampler.sample(size), importance) * size
         done += size
     return total / n_samples
-
-
-def copy_instances(source: InstanceModel, target: InstanceModel, chosen: Tensor) -> None:
-    """Copy instance ``chosen[i]`` of ``source`` into instance ``i`` of ``target``, for every parameter."""
-    with torch.no_grad():
-        for src, dst in zip(source.parameters(), target.parameters(), strict=True):
-            dst.copy_(src[chosen])
 
 
 def check_finite(loss: Tensor, step: int, lr: float) -> None:

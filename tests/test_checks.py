@@ -53,17 +53,6 @@ def test_feature_dimensionality_check_rejects_wrong_solutions():
         assert message.startswith("✘") and hint in message
 
 
-def test_dimensions_per_feature_check():
-    def correct(W):
-        return W.shape[1] / W.square().sum(dim=(1, 2))
-
-    def uses_n_instead_of_m(W):
-        return W.shape[2] / W.square().sum(dim=(1, 2))
-
-    assert verdict(checks.check_dimensions_per_feature, correct).startswith("✔ correct")
-    assert verdict(checks.check_dimensions_per_feature, uses_n_instead_of_m).startswith("✘")
-
-
 def test_a_crashing_solution_is_reported_as_a_failure_with_its_error():
     def crashes(W):
         raise RuntimeError("boom")
@@ -237,7 +226,6 @@ def test_a_wrong_answer_names_the_worst_entry_with_its_index():
 
 PLACEHOLDER_CALLS = [
     (checks.check_feature_dimensionality, 1),
-    (checks.check_dimensions_per_feature, 1),
     (checks.check_neuron_monosemanticity, 1),
     (checks.check_phase_n2m1, 2),
     (checks.check_anticorrelated_pair, 3),

@@ -12,7 +12,6 @@ def test_fourier_basis_is_orthonormal(p):
     basis = fourier.fourier_basis(p).double()
     assert basis.shape == (p, p)
     torch.testing.assert_close(basis @ basis.T, torch.eye(p, dtype=torch.float64), atol=1e-5, rtol=0)
-    assert len(fourier.frequency_labels(p)) == p
 
 
 def test_frequency_norms_find_a_planted_frequency_and_keep_the_norm():
@@ -25,16 +24,14 @@ def test_frequency_norms_find_a_planted_frequency_and_keep_the_norm():
     assert norms[:, 0].argmax() == k and norms[:, 1].argmax() == 0
     torch.testing.assert_close((norms**2).sum(dim=0), (embedding**2).sum(dim=0), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(fourier.frequency_purity(embedding), torch.ones(2), rtol=1e-5, atol=1e-5)
-    assert fourier.key_frequencies(embedding) == [k]
 
 
-def test_a_mixed_column_is_impure_and_both_frequencies_are_key():
+def test_a_mixed_column_is_impure():
     p = 17
     x = torch.arange(p)
     mixed = torch.cos(2 * math.pi * 2 * x / p) + torch.sin(2 * math.pi * 7 * x / p)
     purity = fourier.frequency_purity(mixed[:, None])
     assert abs(purity.item() - 0.5) < 1e-4
-    assert sorted(fourier.key_frequencies(mixed[:, None])) == [2, 7]
 
 
 @pytest.mark.parametrize("n", [1, 2, 4, 8, 16])
@@ -87,7 +84,6 @@ def test_change_of_basis_keeps_the_composition():
         (lambda: fourier.hadamard_mixer(4, permutation=torch.tensor([0, 0, 1, 2])), "permutation"),
         (lambda: fourier.change_of_basis(torch.ones(4, 2), torch.ones(3, 5), torch.eye(4)), "shapes do not chain"),
         (lambda: fourier.frequency_norms(torch.ones(5)), "embedding"),
-        (lambda: fourier.key_frequencies(torch.ones(5, 2), share=1.5), "share"),
     ],
 )
 def test_bad_input_is_named(call, message):

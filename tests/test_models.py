@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import helpers
-from helpers.models import ACTIVATIONS, solu
+from helpers.activations import ACTIVATIONS
+from helpers.models import WEIGHT_KINDS
 
 ALL_ACTIVATIONS = sorted(ACTIVATIONS)
 
@@ -27,30 +28,6 @@ def test_forward_matches_the_definition():
         W, b = model.W[i], model.b[i]
         expected = torch.relu(torch.relu(x[i] @ W.T) @ W + b)
         torch.testing.assert_close(model(x)[i], expected)
-
-
-@pytest.mark.parametrize(
-    ("activation", "reference"),
-    [
-        ("linear", lambda z: z),
-        ("relu", lambda z: z.clamp_min(0)),
-        ("gelu", lambda z: z * 0.5 * (1 + torch.erf(z / math.sqrt(2)))),
-        ("silu", lambda z: z / (1 + torch.exp(-z))),
-        ("sigmoid", lambda z: 1 / (1 + torch.exp(-z))),
-        ("tanh", lambda z: (torch.exp(z) - torch.exp(-z)) / (torch.exp(z) + torch.exp(-z))),
-        ("solu", lambda z: z * torch.exp(z) / torch.exp(z).sum(dim=-1, keepdim=True)),
-    ],
-)
-def test_activation_matches_its_definition(activation, reference):
-    z = torch.linspace(-3, 3, 24).reshape(2, 3, 4)
-    torch.testing.assert_close(ACTIVATIONS[activation](z), reference(z))
-
-
-def test_solu_is_not_elementwise():
-    z = torch.tensor([[1.0, 2.0, 3.0]])
-    changed = z.clone()
-    changed[0, 2] = -3.0
-    assert solu(z)[0, 0] != solu(changed)[0, 0]
 
 
 def test_xavier_init_does_not_depend_on_instances():
@@ -168,3 +145,67 @@ def test_abs_value_normalized_weights_keep_the_function():
         model.W1.copy_(W1n)
         model.W2.copy_(W2n)
     assert torch.allclose(model(x), before, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: helpers.ToyModel(5, 2, 3),
+        lambda: helpers.ToyModel(5, 2, 3, weights=("dense", "ternary", "binary"), hidden_activation="relu"),
+        lambda: helpers.AbsValueModel(5, 4, 3),
+    ],
+    ids=["toy", "toy-mixed-weights", "abs-value"],
+)
+def test_models_declare_what_the_trainer_relies_on(build):
+    model = build()
+    assert isinstance(model, helpers.InstanceModel)
+    assert model.n_instances == 3 and model.n_features == 5 and isinstance(model.signed_inputs, bool)
+    assert len(model.weight_kinds) == 3 and set(model.weight_kinds) <= set(WEIGHT_KINDS)
+    assert all(parameter.shape[0] == 3 for parameter in model.parameters())  # the instance axis first
+    grown = model.with_instances(6)
+    assert type(grown) is type(model) and grown.n_instances == 6 and grown.n_features == 5
+    assert [p.shape[1:] for p in grown.parameters()] == [p.shape[1:] for p in model.parameters()]
+    x = helpers.sparse_features(3, 8, 5, 0.5, signed=model.signed_inputs)
+    assert model(x).shape == x.shape and model.target(x).shape == x.shape
+    recorded = model.checkpoint_weights()
+    if isinstance(model, helpers.ToyModel):
+        torch.testing.assert_close(recorded[0], model.W)
+        assert recorded[1] is model.b
+    else:
+        assert recorded is None and model.signed_inputs
+
+
+class _Scale(helpers.InstanceModel):
+    """The smallest model the trainer accepts: ``x' = s ⊙ x``, one scale per instance and feature."""
+
+    def __init__(self, n_features: int, n_instances: int = 1) -> None:
+        super().__init__()
+        self.n_features, self.n_instances = n_features, n_instances
+        self.scale = torch.nn.Parameter(torch.empty(n_instances, 1, n_features))
+        self.reset_parameters()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale
+
+    def reset_parameters(self, generator: torch.Generator | None = None, scale: float = 1.0) -> None:
+        with torch.no_grad():
+            self.scale.copy_(torch.randn(self.scale.shape, generator=generator) * scale)
+
+    def with_instances(self, n_instances: int) -> "_Scale":
+        return _Scale(self.n_features, n_instances)
+
+
+def test_the_declared_contract_is_all_the_trainer_needs():
+    model = _Scale(4, n_instances=2)
+    result = helpers.train(model, density=0.5, steps=300, lr=3e-2, best_of=2, weight_decay=0.0, schedule="cosine")
+    assert result.candidate_losses.shape == (2, 2)
+    torch.testing.assert_close(model.scale.detach(), torch.ones(2, 1, 4), atol=0.02, rtol=0)
+    with pytest.raises(TypeError, match="checkpoints record W and b"):
+        helpers.train(model, density=0.5, steps=2, checkpoints=[0])
+
+    class Incomplete(helpers.InstanceModel):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x
+
+    with pytest.raises(TypeError, match="abstract"):
+        Incomplete()

@@ -1,15 +1,22 @@
+import ast
+import importlib
+import inspect
+from pathlib import Path
+
 import pytest
 import torch
 
+import helpers
 from helpers import fourier, modular
-from helpers.data import ModularData, modular_addition
-from helpers.models import BilinearMLP
 from helpers.modular import (
+    BilinearMLP,
+    ModularData,
     bilinear_level,
     bilinear_variant,
     cross_entropy,
     describe_solutions,
     level_share,
+    modular_addition,
     train_modular,
 )
 
@@ -144,6 +151,79 @@ def test_hand_written_gradient_equals_autograd():
     torch.testing.assert_close(by_hand, loss.detach(), atol=1e-6, rtol=1e-5)
     for name, parameter in model.named_parameters():
         torch.testing.assert_close(parameter.grad, expected[name], atol=1e-6, rtol=1e-4, msg=name)
+
+
+def _gradients(model: BilinearMLP, loss: torch.Tensor) -> dict[str, torch.Tensor]:
+    for parameter in model.parameters():
+        parameter.grad = None
+    loss.sum().backward()
+    return {name: parameter.grad.clone() for name, parameter in model.named_parameters()}
+
+
+def _confident_fourier_model(p: int = 59, scale: float = 40.0) -> tuple[BilinearMLP, torch.Tensor, torch.Tensor]:
+    """One frequency, logits ``scale · cos w(a + b − c)``: right on every pair, the answers next to the right
+    one within a few units of it, and a third of the answers more than 60 below the top (gap > 1.5 scale)."""
+    model = BilinearMLP(p, 2, 4).set_parameters(**fourier.sparse_solution(p, [1], unembed_scale=scale))
+    pairs = torch.cartesian_prod(torch.arange(p), torch.arange(p))
+    shifted = model(pairs).detach()
+    shifted = shifted - shifted.amax(dim=2, keepdim=True)  # [1, p², p]
+    return model, pairs, shifted
+
+
+def test_hand_written_gradient_equals_autograd_where_the_clip_at_minus_60_is_active():
+    # Confident and right: wrong answers more than 60 below the top count as −60 in the loss, which
+    # changes the loss and every gradient entry by at most p·e⁻⁶⁰, so the hand-written gradient must still
+    # be autograd's gradient of the clipped loss (cross_entropy).
+    model, pairs, shifted = _confident_fourier_model()
+    labels = (pairs[:, 0] + pairs[:, 1]) % model.p
+    assert (shifted[0, torch.arange(len(labels)), labels] == 0).all()  # every pair right
+    assert 0.25 < (shifted < -60).float().mean() < 0.5  # the clip is active, on a third of the logits
+    loss = cross_entropy(model(pairs), labels)
+    expected = _gradients(model, loss)
+    assert max(grad.abs().max() for grad in expected.values()) > 1e-2  # a gradient, not rounding noise
+    by_hand = model.backward_cross_entropy(pairs, labels)
+    torch.testing.assert_close(by_hand, loss.detach(), atol=1e-6, rtol=1e-5)
+    for name, parameter in model.named_parameters():
+        torch.testing.assert_close(parameter.grad, expected[name], atol=1e-6, rtol=1e-4, msg=name)
+
+
+def test_the_clip_at_minus_60_is_straight_through_for_confidently_wrong_pairs():
+    # Confidently wrong: on half of the pairs the label is the answer opposite the top (about 80 below it).
+    # By design the clip only spares the forward pass subnormal floats: the loss is the clipped one
+    # (about 60 + log p on such a pair), but the hand-written gradient is the unclipped cross-entropy's
+    # (softmax of the clipped logits − one-hot), so a wrong pair still pulls its right answer up.
+    # Autograd of the clipped loss would give that answer no gradient: it is flat below −60.
+    model, pairs, shifted = _confident_fourier_model()
+    wrong = torch.arange(len(pairs)) % 2 == 1
+    labels = (pairs[:, 0] + pairs[:, 1] + wrong * (model.p // 2)) % model.p
+    assert (shifted[0, wrong.nonzero().flatten(), labels[wrong]] < -60).all()
+    logits = model(pairs)
+    clipped = cross_entropy(logits, labels)
+    unclipped = -logits.log_softmax(dim=2)[0, torch.arange(len(labels)), labels].mean().unsqueeze(0)
+    assert (clipped < unclipped - 5).all()  # the clip caps the wrong pairs' loss
+    of_unclipped = _gradients(model, unclipped)
+    of_clipped = _gradients(model, cross_entropy(model(pairs), labels))
+    by_hand = model.backward_cross_entropy(pairs, labels)
+    torch.testing.assert_close(by_hand, clipped.detach(), atol=1e-5, rtol=1e-5)  # the loss: clipped
+    for name, parameter in model.named_parameters():  # the gradient: unclipped
+        torch.testing.assert_close(parameter.grad, of_unclipped[name], atol=1e-5, rtol=1e-4, msg=name)
+    assert not torch.allclose(of_clipped["U"], of_unclipped["U"], atol=1e-2)  # which is not autograd's of clipped
+
+
+def test_chapter_8_lives_in_helpers_modular_and_what_it_builds_on_does_not_import_it():
+    for name in ("BilinearMLP", "ModularData", "modular_addition", "train_modular", "cross_entropy"):
+        assert getattr(helpers, name) is getattr(modular, name)
+    assert not hasattr(helpers.models, "BilinearMLP") and not hasattr(helpers.data, "ModularData")
+    below = {"data", "models"}  # and every helpers module that helpers.modular imports
+    for path in Path(modular.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 2:
+                below |= {node.module} if node.module else {alias.name for alias in node.names}
+    for name in sorted(below):
+        tree = ast.parse(inspect.getsource(importlib.import_module(f"helpers.{name}")))
+        imports = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        imported = {node.module or "" for node in imports} | {alias.name for node in imports for alias in node.names}
+        assert not any("modular" in entry for entry in imported), f"helpers.{name} imports helpers.modular"
 
 
 def test_sparse_solution_mixed_by_hadamard_keeps_the_function_and_gains_logit_under_a_bound():

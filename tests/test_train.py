@@ -1,3 +1,5 @@
+import inspect
+
 import pytest
 import torch
 
@@ -85,7 +87,7 @@ def test_schedules():
         ({"schedule": "linear"}, ValueError, "schedule"),
         ({"best_of": 0}, ValueError, "best_of"),
         ({"weight_decay": -0.1}, ValueError, "weight_decay"),
-        ({"learning_rate": 0.1}, TypeError, "unknown option"),
+        ({"learning_rate": 0.1}, TypeError, "unexpected keyword argument 'learning_rate'"),
         ({"init": "zeros"}, ValueError, "init"),
         ({"init": "keep", "best_of": 2}, ValueError, "best_of"),
     ],
@@ -242,3 +244,39 @@ def test_one_kind_of_weights_per_instance_trains_like_separate_models():
         helpers.ToyModel(6, 3, 2, weights=("dense",))
     with pytest.raises(ValueError, match="multiple of 3"):
         mixed.with_instances(4)
+
+
+OPTIONS = [
+    "density",
+    "importance",
+    "steps",
+    "batch_size",
+    "lr",
+    "seed",
+    "weight_decay",
+    "schedule",
+    "warmup_steps",
+    "best_of",
+    "init_scale",
+    "init",
+    "checkpoints",
+    "feature_sets",
+    "log_every",
+    "eval_batch_size",
+    "evaluation",
+    "progress",
+    "description",
+]
+
+
+def test_the_signature_lists_every_option_as_a_documented_keyword_only_parameter():
+    parameters = inspect.signature(helpers.train).parameters
+    assert list(parameters) == ["model", *OPTIONS]
+    assert all(parameters[name].kind is inspect.Parameter.KEYWORD_ONLY for name in OPTIONS)
+    assert all(parameters[name].annotation is not inspect.Parameter.empty for name in OPTIONS)
+    defaults = {name: parameters[name].default for name in OPTIONS}
+    assert defaults["density"] is defaults["steps"] is inspect.Parameter.empty  # required
+    assert defaults["weight_decay"] == 0.01 and defaults["best_of"] == 1 and defaults["eval_batch_size"] == 16384
+    assert all(f"``{name}``" in helpers.train.__doc__ for name in OPTIONS)
+    with pytest.raises(TypeError, match="learning_rate"):  # Python's own error for an unknown keyword
+        helpers.train(small_model(), density=0.5, steps=5, learning_rate=0.1)

@@ -1,13 +1,12 @@
-"""Full-batch training of the bilinear model on (a + b) mod p with cross-entropy and AdamW or SGD with
-decoupled weight decay, and what chapter 8 measures on the trained weights (the ±c share of the bilinear
-layer, rounding and its controls, Hadamard mixtures).
+"""Chapter 8's trainer: full-batch training of the bilinear model on (a + b) mod p with cross-entropy
+and AdamW or SGD with decoupled weight decay.
 
 Separate from ``helpers.train`` (which streams fresh sparse batches for reconstruction), but seeded the
-same way and with the same progress bar."""
+same way, with the same schedules (``helpers.schedules``), best-of-k selection (``helpers.selection``)
+and progress bar."""
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -15,12 +14,15 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from . import fourier, validation
-from .controls import apply_after_training
-from .data import ModularData, derived_seed
-from .models import BilinearMLP
-from .runtime import lr_scale, progress_enabled
-from .train import CONTROL_STREAM, INIT_STREAM, check_finite, lr_factor
+from .. import validation
+from ..controls import apply_after_training
+from ..data import derived_seed
+from ..runtime import lr_scale, progress_enabled
+from ..schedules import SCHEDULES, lr_factor
+from ..selection import best_candidates, candidate_model, copy_instances
+from ..train import CONTROL_STREAM, INIT_STREAM, check_finite
+from .model import BilinearMLP
+from .task import ModularData
 
 #: The optimisers ``train_modular`` offers: Adam's steps are about ``lr`` in every coordinate (sign-like),
 #: SGD's are proportional to the gradient.
@@ -108,25 +110,23 @@ def train_modular(
     becomes non-finite."""
     started = time.perf_counter()
     if not isinstance(model, BilinearMLP):
-        raise TypeError(f"model must be a helpers.models.BilinearMLP, got {type(model).__name__}")
+        raise TypeError(f"model must be a helpers.BilinearMLP, got {type(model).__name__}")
     if not isinstance(data, ModularData):
-        raise TypeError(f"data must be a helpers.data.ModularData (from modular_addition), got {type(data).__name__}")
+        raise TypeError(f"data must be a helpers.ModularData (from modular_addition), got {type(data).__name__}")
     if data.p != model.p:
         raise ValueError(f"data is mod {data.p} but the model has p = {model.p}")
     steps = validation.positive_int("steps", steps)
     lr = validation.finite_float("lr", lr, low=0.0, low_open=True)
     seed = validation.non_negative_int("seed", seed)
     warmup_steps = validation.non_negative_int("warmup_steps", warmup_steps)
-    schedule = validation.choice("schedule", schedule, ("constant", "cosine"))
+    schedule = validation.choice("schedule", schedule, SCHEDULES)
     optimizer = validation.choice("optimizer", optimizer, OPTIMIZERS)
     momentum = validation.finite_float("momentum", momentum, low=0.0, high=0.999)
     best_of = validation.positive_int("best_of", best_of)
     log_every = max(1, steps // 50) if log_every is None else validation.positive_int("log_every", log_every)
     device = model.E.device
     decay = _per_instance_decay(weight_decay, model.n_instances, device).repeat_interleave(best_of)
-    # Best-of-k: candidate c of instance i is instance i * k + c of one bigger model.
-    work = model if best_of == 1 else BilinearMLP(model.p, model.d, model.n_hidden, model.n_instances * best_of)
-    work = work.to(device)
+    work = candidate_model(model, best_of)  # candidate c of instance i is instance i * best_of + c
     work.reset_parameters(torch.Generator(device=device).manual_seed(derived_seed(seed, INIT_STREAM)))
     train_pairs, train_labels = data.train.to(device), data.train_labels.to(device)
     test_pairs, test_labels = data.test.to(device), data.test_labels.to(device)
@@ -163,11 +163,9 @@ def train_modular(
     _, candidate_accuracy = evaluate_modular(work, test_pairs, test_labels)
     candidates = BilinearMLP(model.p, model.d, model.n_hidden, model.n_instances * best_of)
     candidates.set_parameters(**{name: getattr(work, name).detach().cpu() for name in "ELRU"})
-    chosen = torch.arange(model.n_instances, device=device) * best_of + candidate_loss.view(-1, best_of).argmin(dim=1)
+    chosen = best_candidates(candidate_loss, best_of)
     if best_of > 1:
-        with torch.no_grad():
-            for name, parameter in model.named_parameters():
-                parameter.copy_(getattr(work, name)[chosen])
+        copy_instances(work, model, chosen)
     train_loss, train_accuracy = evaluate_modular(model, train_pairs, train_labels)
     test_loss, test_accuracy = evaluate_modular(model, test_pairs, test_labels)
     return ModularResult(
@@ -212,96 +210,6 @@ def _per_instance_decay(weight_decay: float | Tensor, n_instances: int, device: 
     return torch.full((n_instances,), value, device=device)
 
 
-#: How ``bilinear_variant`` changes the bilinear weights: round each of L and R to ``{−c, 0, +c}`` with c
-#: its own mean absolute entry ("own scale": the sign pattern, same scale), round to ``{−1, 0, +1}``
-#: ("integers": the post's rounding, which also moves c to 1), or divide by c without rounding
-#: ("rescaled": the scale alone, the control that separates the two).
-BILINEAR_VARIANTS = ("own scale", "integers", "rescaled")
-
-
-#: The share of Gaussian weights within 20% of ±c, c their mean absolute value: the mass of a half-normal
-#: between 0.8 and 1.2 times its mean σ√(2/π), 2[Φ(1.2·√(2/π)) − Φ(0.8·√(2/π))] ≈ 0.185. Weights that
-#: never left a Gaussian initialisation score about this in ``level_share``.
-GAUSSIAN_LEVEL_SHARE = math.erf(1.2 / math.sqrt(math.pi)) - math.erf(0.8 / math.sqrt(math.pi))
-
-
-def bilinear_level(model: BilinearMLP) -> Tensor:
-    """c, the mean absolute entry of L and R together, per instance: ``Tensor[n_instances]``."""
-    weights = _bilinear_weights(model)
-    return weights.abs().mean(dim=(1, 2))
-
-
-def level_share(model: BilinearMLP, *, tolerance: float = 0.2) -> Tensor:
-    """The share of bilinear entries (L and R together) within ``tolerance``·c of ±c, with c from
-    ``bilinear_level``: ``Tensor[n_instances]`` in [0, 1]. Near 1 for a sign matrix times one scale;
-    for Gaussian weights about ``GAUSSIAN_LEVEL_SHARE`` (0.185)."""
-    tolerance = validation.finite_float("tolerance", tolerance, low=0.0, low_open=True)
-    weights = _bilinear_weights(model)
-    level = weights.abs().mean(dim=(1, 2), keepdim=True)
-    return ((weights.abs() - level).abs() < tolerance * level).float().mean(dim=(1, 2))
-
-
-def bilinear_variant(model: BilinearMLP, kind: str) -> BilinearMLP:
-    """A copy of ``model`` (on the CPU) whose L and R are changed as ``kind`` says (``BILINEAR_VARIANTS``),
-    each matrix with its own c; E and U are kept."""
-    kind = validation.choice("kind", kind, BILINEAR_VARIANTS)
-    new = {}
-    for name in "LR":
-        weight = getattr(model, name).detach().cpu()  # [n_instances, n_hidden, 2d]
-        c = weight.abs().mean(dim=(1, 2), keepdim=True)
-        if kind == "rescaled":
-            new[name] = weight / c
-        else:
-            unit = c if kind == "own scale" else torch.ones_like(c)
-            new[name] = torch.where(weight.abs() >= unit / 2, unit * weight.sign(), torch.zeros_like(weight))
-    copy = BilinearMLP(model.p, model.d, model.n_hidden, model.n_instances)
-    return copy.set_parameters(E=model.E.detach().cpu(), U=model.U.detach().cpu(), **new)
-
-
-#: A column counts as one frequency when at least this share of its squared norm is at its strongest
-#: frequency, i.e. everything else leaks at most 15%: far from the 1/2 of an equal two-frequency mixture
-#: (a column of a Hadamard-mixed pair), and from the 1/4–3/4 of the unequal mixtures trained models show.
-PURE_COLUMN = 0.85
-
-
-def describe_solutions(model: BilinearMLP) -> dict[str, Tensor]:
-    """What chapter 8 measures on every trained instance, each ``Tensor[n_instances]``:
-
-    - ``"two_frequency_share"``: the share of the embedding's squared norm at its two strongest
-      frequencies (``fourier.strongest_share``): near 1 for a two-frequency Fourier solution;
-    - ``"level_share"`` and ``"level"``: the share of L and R entries within 20% of ±c, and c
-      (``level_share``, ``bilinear_level``): the ±1 signature;
-    - ``"largest_bilinear"``: the largest |entry| of L and R;
-    - ``"purest_column"``: the largest ``fourier.frequency_purity`` of any embedding column (below
-      ``PURE_COLUMN``: every column mixes frequencies);
-    - ``"unmixed_purity"``: the smallest column purity after the best Hadamard unmixer
-      (``fourier.best_hadamard_unmixer``, d a power of 2): at least ``PURE_COLUMN`` for a Hadamard mixture."""
-    bilinear = _bilinear_weights(model)  # [n_instances, 2 n_hidden, 2d]; checks the model
-    E = model.E.detach().cpu()  # [n_instances, p, d]
-    return {
-        "two_frequency_share": fourier.strongest_share(E, 2),
-        "level_share": level_share(model),
-        "level": bilinear_level(model),
-        "largest_bilinear": bilinear.abs().amax(dim=(1, 2)),
-        "purest_column": fourier.frequency_purity(E).amax(dim=1),
-        "unmixed_purity": torch.stack([fourier.best_hadamard_unmixer(e)[1].min() for e in E]),
-    }
-
-
-def instances(model: BilinearMLP, index: Tensor | list[int] | slice) -> BilinearMLP:
-    """A copy of some of ``model``'s instances, on the CPU: ``index`` selects along the instance axis (a
-    list or 1-D tensor of positions, or a slice), as in ``model.E[index]``."""
-    if not isinstance(model, BilinearMLP):
-        raise TypeError(f"model must be a helpers.models.BilinearMLP, got {type(model).__name__}")
-    if isinstance(index, slice):
-        index = torch.arange(model.n_instances)[index]
-    index = torch.as_tensor(index, dtype=torch.long).flatten()
-    if index.numel() == 0 or bool((index < 0).any()) or bool((index >= model.n_instances).any()):
-        raise ValueError(f"index must pick at least one of the {model.n_instances} instances, got {index.tolist()}")
-    weights = {name: getattr(model, name).detach().cpu()[index] for name in "ELRU"}
-    return BilinearMLP(model.p, model.d, model.n_hidden, len(index)).set_parameters(**weights)
-
-
 def best_of_groups(losses: Tensor, group: int) -> Tensor:
     """Best-of-k by hand: ``losses``: ``Tensor[n_groups · group]``, consecutive runs of ``group`` fits
     belonging to one model. Returns the position of the lowest loss in each run, ``Tensor[n_groups]``
@@ -309,10 +217,4 @@ def best_of_groups(losses: Tensor, group: int) -> Tensor:
     group = validation.positive_int("group", group)
     if not isinstance(losses, Tensor) or losses.dim() != 1 or losses.numel() % group:
         raise ValueError(f"losses must be a 1-D tensor whose length is a multiple of group = {group}")
-    return torch.arange(losses.numel() // group) * group + losses.view(-1, group).argmin(dim=1).cpu()
-
-
-def _bilinear_weights(model: BilinearMLP) -> Tensor:
-    if not isinstance(model, BilinearMLP):
-        raise TypeError(f"model must be a helpers.models.BilinearMLP, got {type(model).__name__}")
-    return torch.cat([model.L, model.R], dim=1).detach().cpu()  # [n_instances, 2 n_hidden, 2d]
+    return best_candidates(losses.detach().cpu(), group)
