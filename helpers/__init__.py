@@ -1,7 +1,24 @@
 """helpers: the tested code behind "Superposition, reproduced".
 
 Every notebook imports this package for data, models, training, metrics, theory and plots. The names
-below form the public API that the book's design fixes; the submodules hold the rest."""
+below form the public API that the book's design fixes; the submodules hold the rest. Importing it
+changes no global state: the chapters call ``tune_allocator()`` and ``plotting.set_style()`` themselves.
+
+The layers, each module building only on modules listed before it (tests/test_layers.py checks the order):
+
+- foundations: ``validation`` (argument checks with clear errors), ``runtime`` (seed, profile, device,
+  controls, allocator), ``published`` (the sources' numbers), ``claims`` (checked claims, glued numbers);
+- closed forms and building blocks: ``theory`` (analytic losses, phases), ``fourier`` (Fourier basis over
+  Z_p, Hadamard matrices), ``bitnet`` (ternary and binary quantisers), ``activations`` (the output
+  activations and their derivatives), ``data`` (sparse and set-structured feature samplers),
+  ``schedules`` and ``selection`` (learning-rate schedules, best-of-k, shared by both trainers);
+- models and measures: ``models`` (``InstanceModel``, the contract the trainer relies on; ``ToyModel``,
+  ``AbsValueModel``), ``metrics`` (norms, interference, dimensionality, geometry), ``controls`` (the
+  norm-matched negative control);
+- training: ``train`` (the toy models' vectorised trainer), ``modular`` (chapter 8: task, bilinear model,
+  trainer and analysis), ``phase`` (trained phase diagrams), ``dynamics`` (learning-dynamics measures);
+- on top: ``criteria`` (the chapters' rewritten claims as functions), ``checks`` (exercise checks),
+  ``plotting`` (every figure, grouped by what it draws)."""
 
 from . import (
     bitnet,
