@@ -16,7 +16,8 @@ The layers, each module building only on modules listed before it (tests/test_la
   ``AbsValueModel``), ``metrics`` (norms, interference, dimensionality, geometry), ``controls`` (the
   norm-matched negative control);
 - training: ``train`` (the toy models' vectorised trainer), ``modular`` (chapter 8: task, bilinear model,
-  trainer and analysis), ``phase`` (trained phase diagrams), ``dynamics`` (learning-dynamics measures);
+  trainer and analysis), ``sae`` (chapter 9: sparse autoencoders, their trainer and recovery measures),
+  ``phase`` (trained phase diagrams), ``dynamics`` (learning-dynamics measures);
 - on top: ``criteria`` (the chapters' rewritten claims as functions), ``checks`` (exercise checks),
   ``plotting`` (every figure, grouped by what it draws)."""
 
@@ -32,6 +33,7 @@ from . import (
     modular,
     plotting,
     published,
+    sae,
     theory,
 )
 from .activations import ACTIVATIONS
@@ -95,6 +97,7 @@ __all__ = [
     "plotting",
     "profile",
     "published",
+    "sae",
     "sparse_features",
     "superposition",
     "theory",

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from . import bitnet, fourier, metrics, theory
+from . import bitnet, fourier, metrics, sae, theory
 from .data import sparse_features
 from .dynamics import effective_rank
 from .models import AbsValueModel, ToyModel
@@ -313,3 +313,77 @@ def check_frequency_norms(student: Callable[[Tensor], Tensor]) -> str:
             hint = " (a frequency's cosine and sine rows go together: sqrt(cos² + sin²))" if "phase" in name else ""
             return f"✘ frequency_norms on {name}: {_worst_entry(got, expected)}{hint}"
     return f"✔ correct: frequency_norms matches the reference on all {len(cases)} test embeddings"
+
+
+def _sae_loss_cases() -> dict[str, tuple[Tensor, Tensor, Tensor, float]]:
+    """Named ``(h, reconstruction, code, l1_coefficient)`` for the SAE-loss exercise."""
+    generator = torch.Generator().manual_seed(0)
+    h = torch.randn(3, 16, 5, generator=generator)
+    reconstruction = h + 0.3 * torch.randn(3, 16, 5, generator=generator)
+    code = torch.relu(torch.randn(3, 16, 12, generator=generator))
+    return {
+        "λ = 0 (reconstruction only)": (h, reconstruction, code, 0.0),
+        "λ = 0.1": (h, reconstruction, code, 0.1),
+        "a perfect reconstruction, λ = 2": (h, h.clone(), code, 2.0),
+        "one instance, one input": (h[:1, :1], reconstruction[:1, :1], code[:1, :1], 0.5),
+    }
+
+
+@_exercise_check
+def check_sae_loss(student: Callable[[Tensor, Tensor, Tensor, float], Tensor]) -> str:
+    """Check an SAE loss: ``student(h, reconstruction, code, l1_coefficient)`` → ``Tensor[n_instances]``,
+    the mean over the batch of ``‖h − ĥ‖²`` (summed over the input dimensions) plus λ times the mean
+    over the batch of ``‖z‖₁`` (summed over the latents); see ``helpers.sae.sae_loss``."""
+    cases = _sae_loss_cases()
+    for name, (h, reconstruction, code, l1) in cases.items():
+        expected = sae.sae_loss(h, reconstruction, code, l1)
+        try:
+            got = torch.as_tensor(student(h.clone(), reconstruction.clone(), code.clone(), l1), dtype=torch.float32)
+        except Exception as error:  # report any failure of the student's code as feedback
+            return _raised(error, f"the SAE loss on {name}")
+        if got.shape != expected.shape:
+            hint = " (one loss per instance: average over the batch axis, dim=1)" if got.ndim != 1 else ""
+            return f"✘ the SAE loss on {name}: expected shape {list(expected.shape)}, got {list(got.shape)}{hint}"
+        if not torch.allclose(got, expected, atol=1e-4, rtol=1e-4):
+            return f"✘ the SAE loss on {name}: {_worst_entry(got, expected)}"
+    return f"✔ correct: the SAE loss matches the reference on all {len(cases)} test cases"
+
+
+def _dictionary_cases() -> dict[str, tuple[Tensor, Tensor]]:
+    """Named ``(decoder [n_instances, d, n_latents], W [n_instances, d, n_features])`` pairs."""
+    angles = torch.arange(5) * (2 * math.pi / 5)
+    pentagon = torch.stack([angles.cos(), angles.sin()]).unsqueeze(0)
+    generator = torch.Generator().manual_seed(0)
+    return {
+        "the pentagon's own directions": (pentagon.clone(), pentagon),
+        "the pentagon's directions, scaled by 3 (columns not unit)": (3 * pentagon, pentagon),
+        "the pentagon's directions, reversed (cosine -1: not recovered)": (-pentagon, pentagon),
+        "random (2 instances, d = 6, 9 latents, 4 features)": (
+            torch.randn(2, 6, 9, generator=generator),
+            torch.randn(2, 6, 4, generator=generator),
+        ),
+    }
+
+
+@_exercise_check
+def check_mean_max_cosine(student: Callable[[Tensor, Tensor], Tensor]) -> str:
+    """Check the mean max cosine similarity: ``student(decoder, W)`` with ``decoder [n_instances, d,
+    n_latents]`` and ``W [n_instances, d, n_features]`` → ``Tensor[n_instances]``, for every feature the
+    largest (signed) cosine with any latent's direction, averaged over the features."""
+    cases = _dictionary_cases()
+    for name, (decoder, W) in cases.items():
+        expected = sae.mean_max_cosine(decoder, W)
+        try:
+            got = torch.as_tensor(student(decoder.clone(), W.clone()), dtype=torch.float32)
+        except Exception as error:  # report any failure of the student's code as feedback
+            return _raised(error, f"mean_max_cosine on {name}")
+        if got.shape != expected.shape:
+            return f"✘ mean_max_cosine on {name}: expected shape {list(expected.shape)}, got {list(got.shape)}"
+        if not torch.allclose(got, expected, atol=1e-4, rtol=1e-3):
+            hint = {
+                "scaled": " (cosines need unit columns on both sides)",
+                "reversed": " (the cosine is signed: a latent pointing the other way does not recover a feature)",
+            }
+            extra = next((text for key, text in hint.items() if key in name), "")
+            return f"✘ mean_max_cosine on {name}: {_worst_entry(got, expected)}{extra}"
+    return f"✔ correct: mean_max_cosine matches the reference on all {len(cases)} test cases"

@@ -234,6 +234,8 @@ PLACEHOLDER_CALLS = [
     (checks.check_ternarize, 1),
     (checks.check_frequency_norms, 1),
     (checks.check_abs_value_model, 0),
+    (checks.check_sae_loss, 4),
+    (checks.check_mean_max_cosine, 2),
 ]
 
 
@@ -257,3 +259,45 @@ def test_a_placeholder_is_reported_as_not_attempted_and_fails_only_when_strict(c
 def test_the_abs_value_check_takes_a_function_that_builds_the_model():
     assert verdict(checks.check_abs_value_model, lambda: hand_built_abs(3)).startswith("✔ correct")
     assert "raised ZeroDivisionError" in verdict(checks.check_abs_value_model, lambda: 1 / 0)
+
+
+def test_sae_loss_check_accepts_the_reference_and_names_common_mistakes():
+    def right(h, reconstruction, code, l1):
+        return (h - reconstruction).square().sum(dim=2).mean(dim=1) + l1 * code.abs().sum(dim=2).mean(dim=1)
+
+    assert verdict(checks.check_sae_loss, right).startswith("✔ correct")
+
+    def mean_over_dimensions(h, reconstruction, code, l1):
+        return (h - reconstruction).square().mean(dim=(1, 2)) + l1 * code.sum(dim=2).mean(dim=1)
+
+    def l1_mean_over_latents(h, reconstruction, code, l1):
+        return (h - reconstruction).square().sum(dim=2).mean(dim=1) + l1 * code.mean(dim=(1, 2))
+
+    def one_number(h, reconstruction, code, l1):
+        return right(h, reconstruction, code, l1).sum()
+
+    for wrong in (mean_over_dimensions, l1_mean_over_latents):
+        assert verdict(checks.check_sae_loss, wrong).startswith("✘ the SAE loss")
+    assert "one loss per instance" in verdict(checks.check_sae_loss, one_number)
+
+
+def test_mean_max_cosine_check_accepts_the_reference_and_names_common_mistakes():
+    def unit(M):
+        return M / M.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+    def right(decoder, W):
+        return (unit(decoder).transpose(1, 2) @ unit(W)).amax(dim=1).mean(dim=1)
+
+    def absolute(decoder, W):
+        return (unit(decoder).transpose(1, 2) @ unit(W)).abs().amax(dim=1).mean(dim=1)
+
+    def unnormalised(decoder, W):
+        return (decoder.transpose(1, 2) @ unit(W)).amax(dim=1).mean(dim=1)
+
+    def per_latent(decoder, W):
+        return (unit(decoder).transpose(1, 2) @ unit(W)).amax(dim=2).mean(dim=1)
+
+    assert verdict(checks.check_mean_max_cosine, right).startswith("✔ correct")
+    assert "signed" in verdict(checks.check_mean_max_cosine, absolute)
+    assert "unit columns" in verdict(checks.check_mean_max_cosine, unnormalised)
+    assert verdict(checks.check_mean_max_cosine, per_latent).startswith("✘")

@@ -227,7 +227,7 @@ def test_the_instructors_page_links_both_editions_of_every_chapter_and_answers_i
     for path in CHAPTERS:
         for edition in editions.EDITIONS:
             assert f"({editions.colab_url(repository, edition, path.name)})" in page, (edition, path.name)
-    assert page.count("```{admonition} Answer key") == page.count("What to discuss:") == 2
+    assert page.count("```{admonition} Answer key") == page.count("What to discuss:") == 3  # three sessions
     assert "SUPERPOSITION_STRICT_EXERCISES=1" in page
 
 

@@ -25,6 +25,7 @@ ORDER = [
     "controls",
     "train",
     "modular",
+    "sae",
     "phase",
     "dynamics",
     "criteria",

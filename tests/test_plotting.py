@@ -196,3 +196,23 @@ def test_weight_matrix_ticks_whole_indices_and_takes_an_aspect():
     assert [t for t in ax.get_yticks() if -0.5 <= t <= 2.5] == [0, 1, 2]  # rows are indices: no 0.5 ticks
     assert ax.get_aspect() == 1.0
     assert ax.images[0].get_clim() == (-2.0, 2.0)  # centred on zero, to the largest |weight|
+
+
+def test_dictionaries_2d_draws_one_panel_per_dictionary_with_a_line_per_latent():
+    angles = torch.arange(5) * (2 * np.pi / 5)
+    W = torch.stack([angles.cos(), angles.sin()])
+    fig = plotting.plot_dictionaries_2d(W, [W[:, :3], 2 * W], ["three", "five"], suptitle="pentagon")
+    first, second = fig.axes[:2]
+    assert first.get_title() == "three" and second.get_title() == "five"
+    assert len(first.lines) == 1 + 2 * 3  # the unit circle, then a line and a dot per latent
+    x, y = second.lines[1].get_data()
+    assert np.hypot(x[-1], y[-1]) == pytest.approx(1.0)  # drawn as unit directions
+
+
+def test_recovery_sweep_draws_a_heat_map_per_measure_and_marks_small_dictionaries():
+    values = {"MMCS": torch.rand(3, 4), "L0": 20 * torch.rand(3, 4)}
+    fig = plotting.plot_recovery_sweep([10, 40, 80], [0.01, 0.1, 1, 10], values, n_features=50)
+    assert len(fig.axes) == 2
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["10 (< features)", "40 (< features)", "80"]
+    assert len(fig.axes[0].texts) == 12

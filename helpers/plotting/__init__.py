@@ -11,10 +11,12 @@ Where a figure's code lives, by what it draws:
 - ``phase_diagrams``: theoretical and trained phase diagrams
 - ``training``: loss curves and the learning-dynamics figure
 - ``modular``: chapter 08's Fourier-frequency bars and training curves
+- ``dictionaries``: chapter 09's SAE dictionaries against the true features, and recovery over a sweep
 - ``style``: ``set_style``, the colours and colour maps, and the building blocks the modules above share
 
 Every public name is available here, ``plotting.plot_x(...)``, wherever it lives."""
 
+from .dictionaries import plot_dictionaries_2d, plot_recovery_sweep
 from .geometry import (
     display_order,
     plot_basic_results,
@@ -59,6 +61,7 @@ __all__ = [
     "neuron_order",
     "phase_colours",
     "plot_basic_results",
+    "plot_dictionaries_2d",
     "plot_dimensionality_history",
     "plot_dimensions_per_feature",
     "plot_dimensions_per_feature_by_activation",
@@ -78,6 +81,7 @@ __all__ = [
     "plot_neurons",
     "plot_phase_empirical",
     "plot_phase_theory",
+    "plot_recovery_sweep",
     "plot_weight_histogram",
     "plot_weight_matrix",
     "set_style",
