@@ -233,3 +233,13 @@ def test_correlated_sets_reach_the_sae_as_pairs():
     x, h = sampler.sample(1000)
     assert torch.equal((x[0, :, 0] > 0), (x[0, :, 1] > 0))
     assert torch.allclose(h, x)
+
+
+def test_without_biases_the_sae_trains_only_its_weights_and_its_biases_stay_zero():
+    model = SparseAutoencoder(4, 8, biases=False)
+    assert {name for name, _ in model.named_parameters()} == {"W_enc", "W_dec"}
+    sae.train_sae(model, torch.eye(4), density=0.1, steps=50, lr=1e-2, l1_coefficient=0.05, seed=0)
+    assert not model.b_enc.any() and not model.b_dec.any()
+    assert "biases=False" in repr(model)
+    with pytest.raises(TypeError, match="biases"):
+        SparseAutoencoder(4, 8, biases="no")

@@ -29,7 +29,8 @@ class SparseAutoencoder(nn.Module):
     ``b_dec``: ``[n_instances, n_input]``. ``decoder`` is ``W_dec`` with unit-norm columns, what the
     forward pass uses. ``kind``: ``"l1"`` or ``"topk"`` (then ``k``, the latents kept per input, is
     required). The initial decoder columns are random unit vectors and the encoder starts as the
-    decoder (Gao et al. 2024's initialisation); the biases start at 0."""
+    decoder (Gao et al. 2024's initialisation); the biases start at 0. ``biases=False``: no encoder or
+    decoder bias (both stay 0, untrained), the ablation *Towards Monosemanticity* reports on."""
 
     def __init__(
         self,
@@ -40,6 +41,7 @@ class SparseAutoencoder(nn.Module):
         kind: str = "l1",
         k: int | None = None,
         generator: torch.Generator | None = None,
+        biases: bool = True,
     ) -> None:
         super().__init__()
         self.n_input = validation.positive_int("n_input", n_input)
@@ -59,8 +61,15 @@ class SparseAutoencoder(nn.Module):
         shape = (self.n_instances, self.n_input, self.n_latents)
         self.W_enc = nn.Parameter(torch.empty(shape))
         self.W_dec = nn.Parameter(torch.empty(shape))
-        self.b_enc = nn.Parameter(torch.zeros(self.n_instances, self.n_latents))
-        self.b_dec = nn.Parameter(torch.zeros(self.n_instances, self.n_input))
+        if not isinstance(biases, bool):
+            raise TypeError(f"biases must be True or False, got {biases!r}")
+        self.biases = biases
+        b_enc, b_dec = torch.zeros(self.n_instances, self.n_latents), torch.zeros(self.n_instances, self.n_input)
+        if biases:
+            self.b_enc, self.b_dec = nn.Parameter(b_enc), nn.Parameter(b_dec)
+        else:  # buffers: they move with the module but are not trained
+            self.register_buffer("b_enc", b_enc)
+            self.register_buffer("b_dec", b_dec)
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
@@ -117,8 +126,10 @@ class SparseAutoencoder(nn.Module):
 
     def extra_repr(self) -> str:
         k = f", k={self.k}" if self.k is not None else ""
+        biases = "" if self.biases else ", biases=False"
         return (
-            f"n_input={self.n_input}, n_latents={self.n_latents}, n_instances={self.n_instances}, kind={self.kind!r}{k}"
+            f"n_input={self.n_input}, n_latents={self.n_latents}, n_instances={self.n_instances}, "
+            f"kind={self.kind!r}{k}{biases}"
         )
 
 
